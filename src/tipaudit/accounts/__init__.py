@@ -1,0 +1,1 @@
+"""Staff accounts: password hashing, second factor and token formats (no storage here)."""

@@ -1,0 +1,91 @@
+"""``tipaudit serve``, ``tipaudit demo`` and ``tipaudit db``."""
+
+from __future__ import annotations
+
+import typer
+
+from tipaudit.cli import _context
+from tipaudit.cli.users import CLI_ACTOR, generate_password
+from tipaudit.core.roles import Role
+from tipaudit.storage.migrate import current_revision, downgrade, head_revision
+
+db_app = typer.Typer(help="The database schema: upgrade, downgrade, show the revision.")
+
+
+def _run(context: _context.CliContext, host: str, port: int) -> None:
+    import uvicorn
+
+    from tipaudit.web.app import create_app
+
+    application = create_app(context.settings, services=context.services())
+    typer.echo(f"tipaudit console at http://{host}:{port}/  (Ctrl+C stops it)")
+    # access_log=False: request lines would carry client addresses, which tipaudit never logs.
+    uvicorn.run(application, host=host, port=port, access_log=False, log_level="warning")
+
+
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+) -> None:
+    """Serve the web console, the public pages and the JSON API."""
+    _run(_context.get(ctx), host, port)
+
+
+def demo(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Prepare the demo, do not serve."),
+) -> None:
+    """Prepare the embedded demo (database, first administrator) and serve the console."""
+    context = _context.get(ctx)
+    services = context.services()
+    typer.echo(f"data folder: {context.settings.data_dir}")
+    if services.accounts.count_users() == 0:
+        password = generate_password()
+        services.accounts.create_user(
+            "admin",
+            password,
+            roles=set(Role),
+            display_name="First administrator",
+            actor=CLI_ACTOR,
+        )
+        typer.echo("created the first administrator account (every role):")
+        typer.echo("  username: admin")
+        typer.echo(f"  password: {password}   <- shown once; store it safely")
+    else:
+        typer.echo("accounts already exist; use `tipaudit user passwd admin` to reset a password")
+    if not no_serve:
+        _run(context, host, port)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Bring the database schema up to date."""
+    database = _context.get(ctx).database()  # building services upgrades the schema
+    typer.echo(f"database at revision {current_revision(database.engine)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    ctx: typer.Context,
+    revision: str = typer.Argument(..., help="Target revision, e.g. base or 0001."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm that data in dropped tables is lost."),
+) -> None:
+    """Downgrade the schema (drops the tables of later revisions)."""
+    if not yes:
+        typer.echo("downgrading drops data; run again with --yes to confirm", err=True)
+        raise typer.Exit(2)
+    database = _context.get(ctx).database()
+    downgrade(database.engine, revision)
+    typer.echo(f"database at revision {current_revision(database.engine)}")
+
+
+@db_app.command("current")
+def db_current(ctx: typer.Context) -> None:
+    """Show the schema revision of the database and of this version of tipaudit."""
+    from tipaudit.storage.db import Database
+
+    database = Database.from_settings(_context.get(ctx).settings)
+    typer.echo(f"database: {current_revision(database.engine)}  code: {head_revision()}")

@@ -1,0 +1,1 @@
+"""The web console, the public pages and the JSON API (FastAPI)."""

@@ -1,0 +1,165 @@
+"""The JSON API under ``/api``. Authenticate with ``Authorization: Bearer <token>``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from tipaudit import __version__
+from tipaudit.core.indicators import load_taxonomy
+from tipaudit.core.roles import Permission
+from tipaudit.services.accounts import StaffUser
+from tipaudit.web.deps import ApiUser, ServicesDep, api_permission
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "Missing, malformed or revoked token"},
+    403: {"model": ErrorResponse, "description": "Your roles do not allow this"},
+}
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    roles: list[str]
+    permissions: list[str]
+    via_token: bool
+
+
+class UserOut(BaseModel):
+    username: str
+    display_name: str
+    roles: list[str]
+    active: bool
+    second_factor: bool
+
+
+class HtcdsOut(BaseModel):
+    field: str
+    value: str
+
+
+class IndicatorOut(BaseModel):
+    code: str
+    kind: str
+    name: str
+    definition: str
+    plain_language: dict[str, str]
+    htcds: list[HtcdsOut]
+
+
+class TaxonomyOut(BaseModel):
+    version: str
+    indicators: list[IndicatorOut]
+
+
+class AuditEventOut(BaseModel):
+    seq: int
+    occurred_at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    reason: str | None
+    details: dict[str, object]
+    hash: str
+
+
+class VersionOut(BaseModel):
+    name: str = "tipaudit"
+    version: str = Field(default=__version__)
+
+
+@router.get("", response_model=VersionOut, summary="API version")
+def root() -> VersionOut:
+    return VersionOut()
+
+
+@router.get("/me", response_model=Me, responses=ERRORS, summary="Who am I")
+def me(user: ApiUser) -> Me:
+    from tipaudit.core.roles import permissions_for
+
+    return Me(
+        username=user.username,
+        display_name=user.display_name,
+        roles=sorted(user.roles),
+        permissions=sorted(permissions_for(user.roles)),
+        via_token=user.via_token,
+    )
+
+
+@router.get("/users", response_model=list[UserOut], responses=ERRORS, summary="Staff accounts")
+def users(
+    services: ServicesDep,
+    user: Annotated[StaffUser, api_permission(Permission.USERS_MANAGE)],
+) -> list[UserOut]:
+    return [
+        UserOut(
+            username=u.username,
+            display_name=u.display_name,
+            roles=sorted(u.roles),
+            active=u.is_active,
+            second_factor=u.has_second_factor,
+        )
+        for u in services.accounts.list_users()
+    ]
+
+
+@router.get("/indicators", response_model=TaxonomyOut, summary="Indicator taxonomy (public)")
+def indicators() -> TaxonomyOut:
+    taxonomy = load_taxonomy()
+    return TaxonomyOut(
+        version=taxonomy.version,
+        indicators=[
+            IndicatorOut(
+                code=i.code,
+                kind=i.kind,
+                name=i.name,
+                definition=i.definition,
+                plain_language=dict(i.plain_language),
+                htcds=[HtcdsOut(field=m.field, value=m.value) for m in i.htcds],
+            )
+            for i in taxonomy
+        ],
+    )
+
+
+@router.get(
+    "/audit/events", response_model=list[AuditEventOut], responses=ERRORS, summary="Audit events"
+)
+def audit_events(
+    services: ServicesDep,
+    user: Annotated[StaffUser, api_permission(Permission.AUDIT_READ)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    action: Annotated[str | None, Query(max_length=80)] = None,
+    actor: Annotated[str | None, Query(max_length=120)] = None,
+) -> list[AuditEventOut]:
+    records = services.audit.recent(limit=limit, action=action, actor=actor)
+    return [
+        AuditEventOut(
+            seq=r.seq,
+            occurred_at=datetime.fromisoformat(r.occurred_at),
+            actor=r.actor,
+            action=r.action,
+            object_type=r.object_type,
+            object_id=r.object_id,
+            reason=r.reason,
+            details=dict(r.details),
+            hash=r.hash,
+        )
+        for r in records
+    ]
