@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 BROWSER_DIR := tests/browser
 
-.PHONY: demo test lint typecheck contracts pytest browser-deps lock clean
+.PHONY: demo test lint typecheck contracts pytest browser-deps lock clean migration
 
 demo: $(VENV)/.main-installed
 	$(BIN)/tipaudit demo
@@ -65,3 +65,9 @@ lock:
 
 clean:
 	rm -rf $(VENV) $(BROWSER_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts
+
+# Write a new Alembic migration from the difference between the models and the current head.
+migration: $(VENV)/.dev-installed
+	@test -n "$(MSG)" || { echo 'usage: make migration MSG="what changed"' >&2; exit 2; }
+	rm -f $(VENV)/migration.db
+	$(BIN)/python -c 'import sys; from alembic import command; from tipaudit.storage.db import make_engine; from tipaudit.storage.migrate import alembic_config, upgrade; e = make_engine("sqlite:///$(VENV)/migration.db"); upgrade(e); command.revision(alembic_config(e), message=sys.argv[1], autogenerate=True)' "$(MSG)"

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(
         12, ge=1, le=24 * 7, description="A console session ends this long after log-in."
     )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="How much the server logs (never identifying request data)."
+    )
     login_max_failures: int = Field(
         5, ge=1, description="Failed log-ins for one account before it is locked for a while."
     )

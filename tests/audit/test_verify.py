@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nacl.signing import SigningKey
@@ -98,9 +99,9 @@ def _hash(record: AuditRecord) -> str:
     )
 
 
-def sign(records: Sequence[AuditRecord], *seqs: int, signer: CheckpointSigner = SIGNER) -> list[
-    Checkpoint
-]:
+def sign(
+    records: Sequence[AuditRecord], *seqs: int, signer: CheckpointSigner = SIGNER
+) -> list[Checkpoint]:
     """Checkpoints of ``records`` at ``seqs`` (all seqs when none are given)."""
     by_seq = {r.seq: r for r in records}
     chosen = seqs or tuple(by_seq)
@@ -185,7 +186,7 @@ def test_verification_streams_a_one_shot_iterator() -> None:
         ("occurred_at", "2020-01-01T00:00:00.000000+00:00"),
     ],
 )
-def test_edited_field_is_found(field: str, value: object) -> None:
+def test_edited_field_is_found(field: str, value: Any) -> None:
     """Changing any field of event 3 is reported as ``edited`` at seq 3, and nothing else."""
     chain = build_chain(6)
     checkpoints = sign(chain)
@@ -248,7 +249,18 @@ def test_deleted_first_event_is_missing() -> None:
     chain = build_chain(4)
     checkpoints = sign(chain, 4)
     del chain[0]
-    assert [("missing", 1)] == found(verify(chain, checkpoints))
+    report = verify(chain, checkpoints)
+    assert [("missing", 1)] == found(report)
+    assert report.first_problem is not None
+    assert "event 1 is missing: the log starts at event 2" in report.first_problem.message
+
+
+def test_unencodable_contents_count_as_edited() -> None:
+    """Contents that cannot even be hashed (NaN planted in details) are an edit, not a crash."""
+    chain = build_chain(3)
+    checkpoints = sign(chain)
+    chain[1] = replace(chain[1], details={"n": float("nan")})
+    assert [("edited", 2)] == found(verify(chain, checkpoints))
 
 
 def test_truncation_is_found_against_checkpoints() -> None:
@@ -331,7 +343,9 @@ def test_inserted_event_with_full_rehash_is_found() -> None:
     checkpoints = sign(chain)
     forged = make_record(3, chain[1].hash, actor="mallory", action="user.created")
     tampered = rehash([*chain[:2], forged, *chain[2:]], start=2)
-    assert [("checkpoint_mismatch", 3), ("unsigned_tail", 7)] == found(verify(tampered, checkpoints))
+    assert [("checkpoint_mismatch", 3), ("unsigned_tail", 7)] == found(
+        verify(tampered, checkpoints)
+    )
 
 
 def test_inserted_event_between_sparse_checkpoints_breaks_links() -> None:
@@ -404,9 +418,7 @@ def test_checkpoint_forged_with_another_key_is_a_bad_signature() -> None:
     rewritten = rehash([replace(r, actor="mallory") for r in chain])
     forged = sign(rewritten, 6, signer=OTHER)
     report = verify(rewritten, [*checkpoints, *forged])
-    assert [("checkpoint_mismatch", 1), ("unsigned_tail", 4), ("bad_signature", 6)] == found(
-        report
-    )
+    assert [("checkpoint_mismatch", 1), ("unsigned_tail", 4), ("bad_signature", 6)] == found(report)
     bad = report.problems[2].message
     assert f"key id {OTHER.key_id}" in bad
     assert f"key id {SIGNER.key_id}" in bad
@@ -524,9 +536,7 @@ def test_report_serialises_to_json() -> None:
         "last_seq": 2,
         "last_hash": chain[-1].hash,
         "signed_seq": 0,
-        "problems": [
-            {"kind": "no_checkpoints", "seq": 1, "message": report.problems[0].message}
-        ],
+        "problems": [{"kind": "no_checkpoints", "seq": 1, "message": report.problems[0].message}],
     } == data
     assert ProblemKind.NO_CHECKPOINTS == report.problems[0].kind
 
@@ -582,9 +592,9 @@ def test_checkpoint_signature_covers_seq_hash_and_time() -> None:
     assert expected.encode() == checkpoint.message()
     assert checkpoint.is_signed_by(SIGNER.verify_key)
     assert not replace(checkpoint, seq=6).is_signed_by(SIGNER.verify_key)
-    assert not replace(checkpoint, signed_at=format_timestamp(T0 + timedelta(seconds=1))).is_signed_by(
-        SIGNER.verify_key
-    )
+    assert not replace(
+        checkpoint, signed_at=format_timestamp(T0 + timedelta(seconds=1))
+    ).is_signed_by(SIGNER.verify_key)
     assert not checkpoint.is_signed_by(OTHER.verify_key)
 
 

@@ -95,13 +95,12 @@ class VerificationReport:
             if self.events_checked == 0:
                 return "The audit log is empty: there is nothing to verify."
             return (
-                f"The audit log is intact: {self.events_checked:,} events and "
-                f"{self.checkpoints_checked:,} signed checkpoints checked, "
+                f"The audit log is intact: {_count(self.events_checked, 'event')} and "
+                f"{_count(self.checkpoints_checked, 'signed checkpoint')} checked, "
                 f"signed up to event {self.signed_seq:,}."
             )
-        count = len(self.problems)
-        first = self.problems[0]
-        return f"The audit log failed verification ({count} problem(s)); first: {first.message}"
+        problems = _count(len(self.problems), "problem")
+        return f"The audit log failed verification ({problems}); first: {self.problems[0].message}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (for ``--json`` output and the API)."""
@@ -139,6 +138,11 @@ class _Findings:
         return sorted(result, key=lambda p: (_seq_key(p.seq), _KIND_ORDER[p.kind]))
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 event`` / ``2 events``."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def _seq_key(seq: int | None) -> tuple[int, int]:
     # Problems without a seq sort after all others.
     return (1, 0) if seq is None else (0, seq)
@@ -146,6 +150,14 @@ def _seq_key(seq: int | None) -> tuple[int, int]:
 
 def _describe(record: AuditRecord) -> str:
     return f"event {record.seq} ({record.describe()})"
+
+
+def _recomputed_hash(record: AuditRecord) -> str | None:
+    # Tampered contents may not even be encodable (e.g. NaN in details): that is an edit too.
+    try:
+        return record_hash(record)
+    except (TypeError, ValueError):
+        return None
 
 
 def _span(first: int, last: int, singular: str, plural: str) -> str:
@@ -240,10 +252,9 @@ class _ChainVerifier:
             self.found.add(
                 ProblemKind.MISSING,
                 first,
-                f"{_span(first, last, 'is', 'are')} missing: the log jumps from event "
-                f"{self.prev_seq} to event {record.seq} (deleted)",
+                f"{_span(first, last, 'is', 'are')} missing: {self._jump(record.seq)} (deleted)",
             )
-        if record_hash(record) != record.hash:
+        if _recomputed_hash(record) != record.hash:
             self.found.add(
                 ProblemKind.EDITED,
                 record.seq,
@@ -267,6 +278,11 @@ class _ChainVerifier:
                 f"{_describe(record)}",
             )
         self.prev_seq, self.prev_hash = record.seq, record.hash
+
+    def _jump(self, seq: int) -> str:
+        if self.prev_seq:
+            return f"the log jumps from event {self.prev_seq} to event {seq}"
+        return f"the log starts at event {seq}"
 
     def _compare_checkpoints(self, record: AuditRecord) -> None:
         for checkpoint in self.signed.get(record.seq, ()):
@@ -304,10 +320,12 @@ class _ChainVerifier:
             self.found.add(
                 ProblemKind.TRUNCATED,
                 last_seq + 1,
-                f"a signed checkpoint names event {signed_seq}, but the log ends at event "
-                f"{last_seq}: {_span(last_seq + 1, signed_seq, 'was', 'were')} deleted "
-                "from the end",
+                f"a signed checkpoint names event {signed_seq}, but {self._ending()}: "
+                f"{_span(last_seq + 1, signed_seq, 'was', 'were')} deleted from the end",
             )
+
+    def _ending(self) -> str:
+        return f"the log ends at event {self.prev_seq}" if self.prev_seq else "the log is empty"
 
     def _check_head(self) -> None:
         last_seq = self.prev_seq
@@ -324,9 +342,8 @@ class _ChainVerifier:
             self.found.add(
                 ProblemKind.TRUNCATED,
                 last_seq + 1,
-                f"the head record names event {head_seq}, but the log ends at event "
-                f"{last_seq}: {_span(last_seq + 1, head_seq, 'was', 'were')} deleted "
-                "from the end",
+                f"the head record names event {head_seq}, but {self._ending()}: "
+                f"{_span(last_seq + 1, head_seq, 'was', 'were')} deleted from the end",
             )
         elif head_seq < last_seq:
             self.found.add(
@@ -353,8 +370,8 @@ class _ChainVerifier:
             self.found.add(
                 ProblemKind.NO_CHECKPOINTS,
                 self.first_seq,
-                f"no signed checkpoint covers the {self.events_checked:,} events in the log "
-                f"({why}). {_SIGN_HINT}",
+                f"no signed checkpoint covers the {_count(self.events_checked, 'event')} in "
+                f"the log ({why}). {_SIGN_HINT}",
             )
         elif signed_seq < last_seq:
             self.found.add(

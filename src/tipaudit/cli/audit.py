@@ -27,6 +27,10 @@ app = typer.Typer(
 _REASON_WIDTH = 60
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def _console() -> Console:
     return Console(highlight=False, soft_wrap=False)
 
@@ -39,15 +43,15 @@ def _print_report(report: VerificationReport) -> None:
     console.print(
         Text.assemble(
             ("✗ ", "bold red"),
-            f"The audit log failed verification: {len(report.problems)} problem(s) after "
-            f"checking {report.events_checked:,} events and "
-            f"{report.checkpoints_checked:,} checkpoints.",
+            f"The audit log failed verification: {_count(len(report.problems), 'problem')} "
+            f"after checking {_count(report.events_checked, 'event')} and "
+            f"{_count(report.checkpoints_checked, 'checkpoint')}.",
         )
     )
     table = Table(show_header=True, header_style="bold", expand=False)
     table.add_column("Seq", justify="right", no_wrap=True)
     table.add_column("Problem", no_wrap=True)
-    table.add_column("What is wrong")
+    table.add_column("What is wrong", overflow="fold")
     for problem in report.problems:
         table.add_row(
             Text("-" if problem.seq is None else str(problem.seq)),
@@ -133,10 +137,11 @@ def _print_records(records: list[AuditRecord]) -> None:
     table = Table(show_header=True, header_style="bold")
     table.add_column("Seq", justify="right", no_wrap=True)
     table.add_column("When (UTC)", no_wrap=True)
-    table.add_column("Actor")
-    table.add_column("Action", no_wrap=True)
-    table.add_column("Object")
-    table.add_column("Reason")
+    # Fold rather than cut long names: an auditor must see the whole actor and object.
+    table.add_column("Actor", overflow="fold")
+    table.add_column("Action", overflow="fold")
+    table.add_column("Object", overflow="fold")
+    table.add_column("Reason", overflow="fold")
     for record in records:
         table.add_row(
             Text(str(record.seq)),

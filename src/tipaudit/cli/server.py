@@ -15,8 +15,10 @@ db_app = typer.Typer(help="The database schema: upgrade, downgrade, show the rev
 def _run(context: _context.CliContext, host: str, port: int) -> None:
     import uvicorn
 
+    from tipaudit.logs import configure_logging
     from tipaudit.web.app import create_app
 
+    configure_logging(context.settings.log_level)
     application = create_app(context.settings, services=context.services())
     typer.echo(f"tipaudit console at http://{host}:{port}/  (Ctrl+C stops it)")
     # access_log=False: request lines would carry client addresses, which tipaudit never logs.

@@ -113,7 +113,7 @@ class AuditLog:
             return
         try:
             self._sign_and_store(*head)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a head row tampered into a non-hash
             # The events are committed; failing the caller now would misreport what happened.
             # Verification will show an unsigned tail until the head is signed again.
             logger.exception(
