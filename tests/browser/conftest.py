@@ -24,7 +24,7 @@ from typing import Any
 import httpx2
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize, expect, sync_playwright
 
 from tipaudit.core.roles import Role
 from tipaudit.services.container import Services, build_services
@@ -166,6 +166,36 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A page in a fresh context emulating a 390x844 phone (touch, mobile viewport)."""
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def assert_no_sideways_scroll(page: Page, width: int = PHONE["width"]) -> None:
+    """The page is no wider than the window, and (on a phone) the browser did not have to
+    widen the layout viewport beyond the screen to fit it."""
+    scroll_width, inner_width = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert scroll_width <= inner_width, f"{page.url} scrolls sideways: {scroll_width}px"
+    assert inner_width == width, f"{page.url} was laid out {inner_width}px wide, not {width}px"
 
 
 @functools.cache
