@@ -17,8 +17,8 @@ demo: $(VENV)/.main-installed
 test: $(VENV)/.dev-installed browser-deps lint typecheck contracts pytest
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
@@ -70,4 +70,4 @@ clean:
 migration: $(VENV)/.dev-installed
 	@test -n "$(MSG)" || { echo 'usage: make migration MSG="what changed"' >&2; exit 2; }
 	rm -f $(VENV)/migration.db
-	$(BIN)/python -c 'import sys; from alembic import command; from tipaudit.storage.db import make_engine; from tipaudit.storage.migrate import alembic_config, upgrade; e = make_engine("sqlite:///$(VENV)/migration.db"); upgrade(e); command.revision(alembic_config(e), message=sys.argv[1], autogenerate=True)' "$(MSG)"
+	$(BIN)/python -c 'import sys; from alembic import command; from tipaudit.storage.db import make_engine; from tipaudit.storage.migrate import alembic_config, upgrade; e = make_engine("sqlite:///$(VENV)/migration.db"); upgrade(e); from pathlib import Path; n = len(list(Path("src/tipaudit/storage/migrations/versions").glob("[0-9]*.py"))) + 1; command.revision(alembic_config(e), message=sys.argv[1], autogenerate=True, rev_id=f"{n:04d}")' "$(MSG)"

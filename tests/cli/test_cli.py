@@ -150,3 +150,19 @@ def test_demo_creates_first_admin_once(run) -> None:  # type: ignore[no-untyped-
     second = run("demo", "--no-serve")
     assert "password:" not in second.output
     assert "audit log is intact" in run("audit", "verify").output
+
+
+def test_country_profile_and_pdf(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`tipaudit country` resolves names in any form and writes the pre-departure PDF."""
+    shown = run("country", "Turkey (Türkiye)")
+    assert 0 == shown.exit_code, shown.output
+    assert "Hazelnuts" in shown.output
+    data = json.loads(run("country", "Côte d'Ivoire", "--json").output)
+    assert "CIV" == data["country"]["alpha3"]
+    pdf = tmp_path / "my-es.pdf"
+    written = run("country", "MY", "--pdf", str(pdf), "--lang", "es")
+    assert 0 == written.exit_code, written.output
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    unknown = run("country", "Congo")
+    assert 2 == unknown.exit_code
+    assert "ambiguous" in unknown.output

@@ -59,6 +59,9 @@ class AuditAction(StrEnum):
     APPROVAL_REJECTED = "approval.rejected"
     AUDIT_VERIFIED = "audit.verified"
     AUDIT_CHECKPOINT_SIGNED = "audit.checkpoint_signed"
+    REFERENCE_DATA_IMPORTED = "refdata.imported"
+    DESTINATION_CONTACT_ADDED = "destination.contact_added"
+    DESTINATION_CONTACT_REMOVED = "destination.contact_removed"
 
 
 def _check_json(value: object, path: str, depth: int = 0) -> None:

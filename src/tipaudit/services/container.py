@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from tipaudit.core.roles import PRIVILEGED_ROLES, Permission, Role, parse_roles
 from tipaudit.core.two_person import ApprovalPolicy
+from tipaudit.refdata import ReferenceData
 from tipaudit.services.accounts import Accounts, StaffUser
 from tipaudit.services.approvals import Approvals
 from tipaudit.services.audit import AuditLog
+from tipaudit.services.destinations import Destinations
 from tipaudit.settings import Settings
 from tipaudit.storage.db import Database
 from tipaudit.storage.migrate import upgrade
@@ -35,6 +37,8 @@ class Services:
     audit: AuditLog
     accounts: Accounts
     approvals: Approvals
+    refdata: ReferenceData
+    destinations: Destinations
 
     def change_roles(
         self, actor: StaffUser, username: str, roles: frozenset[Role], *, reason: str
@@ -86,4 +90,12 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         )
 
     approvals.register(GRANT_PRIVILEGED_ROLE, _apply_roles)
-    return Services(settings=settings, db=db, audit=audit, accounts=accounts, approvals=approvals)
+    return Services(
+        settings=settings,
+        db=db,
+        audit=audit,
+        accounts=accounts,
+        approvals=approvals,
+        refdata=ReferenceData(settings),
+        destinations=Destinations(db, audit),
+    )

@@ -54,7 +54,10 @@ NAVIGATION = (
     NavItem("Audit log", "/audit", Permission.AUDIT_READ),
 )
 
-PUBLIC_NAVIGATION = (NavItem("Indicators", "/indicators", None),)
+PUBLIC_NAVIGATION = (
+    NavItem("Countries", "/countries", None),
+    NavItem("Indicators", "/indicators", None),
+)
 
 
 def render(

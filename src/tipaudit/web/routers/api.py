@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from tipaudit import __version__
 from tipaudit.core.indicators import load_taxonomy
 from tipaudit.core.roles import Permission
+from tipaudit.errors import NotFoundError
+from tipaudit.refdata.profiles import build_profile, profile_to_dict
 from tipaudit.services.accounts import StaffUser
 from tipaudit.web.deps import ApiUser, ServicesDep, api_permission
 
@@ -136,6 +138,18 @@ def indicators() -> TaxonomyOut:
             for i in taxonomy
         ],
     )
+
+
+@router.get(
+    "/countries/{code}",
+    summary="Country risk profile (public)",
+    responses={404: {"model": ErrorResponse, "description": "Not a recognised country"}},
+)
+def country_profile(code: str, services: ServicesDep) -> dict[str, Any]:
+    """ILAB goods, Global Slavery Index figures, TIP tiers and ILAB findings, with sources."""
+    if len(code) > 100:
+        raise NotFoundError("there is no such country")
+    return profile_to_dict(build_profile(services.refdata, code))
 
 
 @router.get(
