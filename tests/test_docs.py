@@ -87,3 +87,12 @@ def test_configuration_reference_is_current() -> None:
 def test_every_setting_has_a_description() -> None:
     """A setting without help text would be an undocumented knob."""
     assert [] == [n for n, f in Settings.model_fields.items() if not f.description]
+
+
+def test_every_risk_factor_is_documented() -> None:
+    """docs/procurement.md has a row for every risk factor with its weight."""
+    from tipaudit.procurement.rules import FACTORS
+
+    text = (ROOT / "docs" / "procurement.md").read_text(encoding="utf-8")
+    missing = [c for c, f in FACTORS.items() if f"| `{c}` | {f.weight} |" not in text]
+    assert [] == missing

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
+
 import typer
 
 from tipaudit.cli import _context
@@ -58,8 +61,36 @@ def demo(
         typer.echo(f"  password: {password}   <- shown once; store it safely")
     else:
         typer.echo("accounts already exist; use `tipaudit user passwd admin` to reset a password")
+    _screen_demo_data(context)
     if not no_serve:
         _run(context, host, port)
+
+
+def _screen_demo_data(context: _context.CliContext) -> None:
+    """Screen the bundled OCDS samples once, so the console opens on a register."""
+    from tipaudit.procurement.classify import Classifier
+    from tipaudit.procurement.ingest import IngestOptions
+    from tipaudit.procurement.screening import screen
+    from tipaudit.services.procurement import ProcurementRuns
+
+    runs = ProcurementRuns(context.settings)
+    if runs.list():
+        typer.echo("a procurement screening run already exists; the console shows the newest")
+        return
+    samples = Path(str(resources.files("tipaudit") / "demo" / "ocds"))
+    services = context.services()
+    run = screen(
+        [samples],
+        folder=runs.new_folder(),
+        refdata=services.refdata,
+        classifier=Classifier.load(),
+        options=IngestOptions(on_error="skip"),
+    )
+    levels = run.summary["levels"]
+    typer.echo(
+        f"screened the bundled OCDS samples: {run.summary['rows']['processes']} processes, "
+        f"{levels['high']} high, {levels['medium']} medium, {levels['low']} low risk"
+    )
 
 
 @db_app.command("upgrade")

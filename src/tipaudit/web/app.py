@@ -20,7 +20,17 @@ from tipaudit.services.container import Services, build_services
 from tipaudit.settings import Settings
 from tipaudit.web import pages
 from tipaudit.web.deps import LoginRequiredError
-from tipaudit.web.routers import account, admin, api, audit, auth, console, countries, public
+from tipaudit.web.routers import (
+    account,
+    admin,
+    api,
+    audit,
+    auth,
+    console,
+    countries,
+    procurement,
+    public,
+)
 from tipaudit.web.security import CSRF_COOKIE, apply_security_headers, set_cookie
 
 STATIC = Path(__file__).parent / "static"
@@ -53,6 +63,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         countries.router,
         auth.router,
         console.router,
+        procurement.router,
         account.router,
         admin.router,
         audit.router,

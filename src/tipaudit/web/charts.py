@@ -90,8 +90,10 @@ def bar_chart_svg(
     """Horizontal bars, largest first as given; labels on the left, values at the bar end."""
     if not items:
         return Markup("")
-    left, right, top, row = 220, 70, 10, 26
-    width = 640
+    shown_labels = [label if len(label) <= 36 else label[:35] + "…" for label, _ in items]
+    longest = max(len(label) for label in shown_labels)
+    left, right, top, row = min(300, int(7.4 * longest) + 16), 70, 10, 26
+    width = 640 + max(0, left - 220)
     plot_w = width - left - right
     height = top + row * len(items) + 10
     largest = max((value for _, value in items), default=0.0) or 1.0
@@ -101,10 +103,10 @@ def bar_chart_svg(
         f'<title id="{chart_id}-t">{escape(title)}</title>',
         f'<desc id="{chart_id}-d">{escape(description)}</desc>',
     ]
-    for index, (label, value) in enumerate(items):
+    for index, (_, value) in enumerate(items):
         y = top + row * index
         bar = plot_w * (value / largest)
-        shown = label if len(label) <= 32 else label[:31] + "…"
+        shown = shown_labels[index]
         parts.append(_text(left - 8, y + row * 0.65, shown, anchor="end", cls="axis"))
         parts.append(
             f'<rect x="{left}" y="{y + 4}" width="{bar:.1f}" height="{row - 8}" class="bar"/>'

@@ -45,7 +45,7 @@ class NavItem:
 
 NAVIGATION = (
     NavItem("Overview", "/", Permission.CONSOLE_VIEW),
-    NavItem("Procurement", "/procurement", Permission.PROCUREMENT_READ, available=False),
+    NavItem("Procurement", "/procurement", Permission.PROCUREMENT_READ),
     NavItem("Entities & vetting", "/entities", Permission.ENTITIES_READ, available=False),
     NavItem("Policies", "/policies", Permission.POLICY_READ, available=False),
     NavItem("Reports", "/reports", Permission.REPORTS_TRIAGE, available=False),

@@ -66,6 +66,20 @@ def test_a_50_mb_package_streams_within_the_memory_budget(tmp_path: Path) -> Non
     assert [] == list(tmp_path.glob("tipaudit-ocds-*")), "spill files are removed"
 
 
+def test_a_missing_spill_folder_is_made_and_removed(tmp_path: Path) -> None:
+    """Screening passes "<run folder>/spill", which does not exist yet: spilling must still work
+    (it used to fail with FileNotFoundError) and leave no folder behind."""
+    path = tmp_path / "big.json"
+    _big_package(path, 4 * MiB)
+    spill = tmp_path / "run" / "spill"
+    report = IngestReport()
+    options = IngestOptions(memory_budget_bytes=MiB, spill_dir=spill)
+    count = sum(1 for _ in iter_compiled([path], options, report))
+    assert 0 < count == report.ocids
+    assert report.spill_buckets >= 2
+    assert not spill.exists()
+
+
 @pytest.mark.shared
 def test_spilling_gives_the_same_output_in_the_same_order() -> None:
     """All real samples with a 1 MiB budget (many buckets) give what the in-memory run gives."""

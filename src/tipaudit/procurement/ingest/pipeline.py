@@ -12,6 +12,7 @@ import orjson
 
 from tipaudit.procurement.ingest.checks import is_linked_release, release_problems
 from tipaudit.procurement.ingest.errors import UnreadableInputError
+from tipaudit.procurement.ingest.gctune import relaxed_gc
 from tipaudit.procurement.ingest.merge import (
     MergeNotes,
     MergeRules,
@@ -107,7 +108,8 @@ def iter_compiled(
     """
     run = _Run(options, report, progress)
     try:
-        yield from run.execute(paths)
+        with relaxed_gc():
+            yield from run.execute(paths)
     finally:
         run.close()
 

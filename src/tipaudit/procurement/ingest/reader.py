@@ -369,6 +369,14 @@ class FileReader:
         buf = self._buf
         # Fast path: the value is alone on its line (JSON Lines).
         nl = buf.find(b"\n", p, p + self._threshold)
+        # A line running past the buffer: read on (doubling) until its end, so that long lines
+        # (packages of many releases) are parsed once here rather than by the windowed path,
+        # which parses them twice and reads only a little ahead.
+        while nl == -1 and not self._eof and len(buf) - p < self._threshold:
+            searched = len(buf) - p
+            p = self._fill(p, min(max(2 * searched, _READ_SIZE), self._threshold) + 1)
+            buf = self._buf
+            nl = buf.find(b"\n", searched, self._threshold)
         if nl != -1:
             try:
                 value = orjson.loads(memoryview(buf)[p:nl])

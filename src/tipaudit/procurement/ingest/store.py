@@ -22,6 +22,7 @@ and read by the same process only, in a private temporary folder removed at the 
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import math
 import shutil
@@ -112,6 +113,7 @@ class GroupStore:
         self._groups: dict[str, Unit | list[Unit]] = {}
         self._held = 0
         self._root: Path | None = None
+        self._made_spill_dir = False
         self._writers: list[IO[bytes]] = []
         self._paths: list[Path] = []
         self.buckets = 0
@@ -141,7 +143,12 @@ class GroupStore:
     def _start_spill(self) -> None:
         expected = max(self._expected_bytes(), 1)
         count = min(max(math.ceil(expected * 1.25 / self._bucket_limit), 2), _MAX_BUCKETS)
-        self._root = Path(tempfile.mkdtemp(prefix="tipaudit-ocds-", dir=self._spill_dir))
+        spill_dir = self._spill_dir
+        if spill_dir is not None and not spill_dir.exists():
+            # e.g. screening passes "<run folder>/spill": make it, and remove it again at close.
+            spill_dir.mkdir(parents=True)
+            self._made_spill_dir = True
+        self._root = Path(tempfile.mkdtemp(prefix="tipaudit-ocds-", dir=spill_dir))
         buffering = max(64 * 1024, self._budget // (8 * count))
         self._paths = [self._root / f"bucket-{i:03d}" for i in range(count)]
         self._writers = [path.open("wb", buffering=buffering) for path in self._paths]
@@ -265,6 +272,10 @@ class GroupStore:
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None
+        if self._made_spill_dir and self._spill_dir is not None:
+            with contextlib.suppress(OSError):  # not empty: someone else uses it too
+                self._spill_dir.rmdir()
+            self._made_spill_dir = False
 
 
 def _decode(data: bytes, position: int) -> Unit:
