@@ -63,3 +63,12 @@ def test_register_on_a_phone(phone_page: Page, demo_run: str) -> None:
     log_in(phone_page, ADMIN)
     phone_page.goto("/procurement")
     assert_no_sideways_scroll(phone_page)
+
+
+def test_suppliers_page(page: Page, demo_run: str) -> None:
+    """Every supplier across its contracts, with its highest level, passes axe."""
+    log_in(page, ADMIN)
+    page.goto(f"/procurement/runs/{demo_run}")
+    page.get_by_role("link", name="All suppliers across their contracts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Suppliers across their contracts")
+    check_accessibility(page, "procurement-suppliers")

@@ -244,3 +244,27 @@ def _excel(value: Any) -> Any:
             return "'" + value
         return value[:32_000]
     return value
+
+
+def supplier_rows(
+    run: ScreeningRun, *, level: str | None = None, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Suppliers across all their processes in the run, most high-risk processes first."""
+    where = "where level = $level" if level else ""
+    params: dict[str, Any] = {"suppliers": str(run.result("suppliers"))}
+    if level:
+        params["level"] = level
+    connection = duckdb.connect()
+    try:
+        cursor = connection.execute(
+            f"""select supplier_key, name, country, processes, high, medium, level, max_score,
+                       supplier_factors, goods_listed
+                from read_parquet($suppliers) {where}
+                order by high desc, medium desc, max_score desc, supplier_key
+                limit {int(limit)} offset {int(offset)}""",  # noqa: S608 - integers only
+            params,
+        )
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        connection.close()

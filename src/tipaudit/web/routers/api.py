@@ -12,8 +12,10 @@ from tipaudit import __version__
 from tipaudit.core.indicators import load_taxonomy
 from tipaudit.core.roles import Permission
 from tipaudit.errors import NotFoundError
+from tipaudit.procurement.outputs import register_rows
 from tipaudit.refdata.profiles import build_profile, profile_to_dict
 from tipaudit.services.accounts import StaffUser
+from tipaudit.services.procurement import ProcurementRuns
 from tipaudit.web.deps import ApiUser, ServicesDep, api_permission
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -150,6 +152,89 @@ def country_profile(code: str, services: ServicesDep) -> dict[str, Any]:
     if len(code) > 100:
         raise NotFoundError("there is no such country")
     return profile_to_dict(build_profile(services.refdata, code))
+
+
+class RunOut(BaseModel):
+    id: str
+    created: str
+    processes: int
+    levels: dict[str, int]
+    engine: str
+
+
+class RegisterRowOut(BaseModel):
+    rank: int
+    ocid: str
+    level: str
+    score: int
+    title: str | None
+    buyer: str | None
+    buyer_country: str | None
+    suppliers: list[str]
+    supplier_countries: list[str]
+    value: float | None
+    currency: str | None
+    reasons: list[str]
+    factors: list[str]
+    indicator_codes: list[str]
+    actions: list[str]
+    uncertainties: list[str]
+
+
+ProcurementReader = Annotated[StaffUser, api_permission(Permission.PROCUREMENT_READ)]
+
+
+@router.get(
+    "/procurement/runs", response_model=list[RunOut], responses=ERRORS, summary="Screening runs"
+)
+def procurement_runs(services: ServicesDep, user: ProcurementReader) -> list[RunOut]:
+    return [
+        RunOut(id=r.id, created=r.created, processes=r.processes, levels=r.levels, engine=r.engine)
+        for r in ProcurementRuns(services.settings).list()
+    ]
+
+
+@router.get(
+    "/procurement/runs/{run_id}/register",
+    response_model=list[RegisterRowOut],
+    responses={**ERRORS, 404: {"model": ErrorResponse, "description": "No such run"}},
+    summary="A run's risk register, highest risk first",
+)
+def procurement_register(
+    run_id: str,
+    services: ServicesDep,
+    user: ProcurementReader,
+    level: Annotated[str | None, Query(pattern="^(high|medium|low)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[RegisterRowOut]:
+    """Rows of the register with reasons, indicator codes, actions and uncertainties.
+
+    ``latest`` as the run id means the newest run.
+    """
+    run = ProcurementRuns(services.settings).open(None if run_id == "latest" else run_id)
+    rows = register_rows(run, level=level, limit=offset + limit)
+    return [
+        RegisterRowOut(**{k: row[k] for k in RegisterRowOut.model_fields})
+        for index, row in enumerate(rows)
+        if index >= offset
+    ]
+
+
+@router.get(
+    "/procurement/runs/{run_id}/processes/{ocid:path}",
+    response_model=RegisterRowOut,
+    responses={**ERRORS, 404: {"model": ErrorResponse, "description": "No such run or process"}},
+    summary="One contracting process explained",
+)
+def procurement_process(
+    run_id: str, ocid: str, services: ServicesDep, user: ProcurementReader
+) -> RegisterRowOut:
+    run = ProcurementRuns(services.settings).open(None if run_id == "latest" else run_id)
+    rows = list(register_rows(run, ocid=ocid[:300]))
+    if not rows:
+        raise NotFoundError(f"{ocid[:80]!r} is not in this screening run")
+    return RegisterRowOut(**{k: rows[0][k] for k in RegisterRowOut.model_fields})
 
 
 @router.get(

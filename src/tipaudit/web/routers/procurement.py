@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from tipaudit.core.roles import Permission
 from tipaudit.errors import NotFoundError
-from tipaudit.procurement.outputs import register_rows
+from tipaudit.procurement.outputs import register_rows, supplier_rows
 from tipaudit.procurement.rules import FACTORS, factor_indicators
 from tipaudit.services.accounts import StaffUser
 from tipaudit.services.procurement import ProcurementRuns
@@ -63,6 +63,32 @@ def run_page(
         }
     )
     return render(request, "procurement_run.html", context)
+
+
+@router.get("/procurement/runs/{run_id}/suppliers")
+def suppliers_page(
+    request: Request,
+    run_id: str,
+    user: Reader,
+    services: ServicesDep,
+    level: Annotated[str, Query(pattern="^(|high|medium|low)$")] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    run = ProcurementRuns(services.settings).open(run_id)
+    rows = supplier_rows(
+        run, level=level or None, limit=PAGE_SIZE + 1, offset=PAGE_SIZE * (page - 1)
+    )
+    return render(
+        request,
+        "procurement_suppliers.html",
+        {
+            "run_id": run_id,
+            "suppliers": rows[:PAGE_SIZE],
+            "more": len(rows) > PAGE_SIZE,
+            "level": level,
+            "page": page,
+        },
+    )
 
 
 @router.get("/procurement/runs/{run_id}/processes/{ocid:path}")
