@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 BROWSER_DIR := tests/browser
 
-.PHONY: demo test lint typecheck contracts pytest browser-deps lock clean migration
+.PHONY: demo test lint typecheck contracts pytest browser-deps lock clean migration system-deps
 
 demo: $(VENV)/.main-installed
 	$(BIN)/tipaudit demo
@@ -29,7 +29,17 @@ contracts: $(VENV)/.dev-installed
 pytest: $(VENV)/.dev-installed browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-$(BIN)/python:
+# PyICU (needed by rigour, for name transliteration) compiles against the ICU headers.
+system-deps:
+	@pkg-config --exists icu-uc 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing the ICU headers (libicu-dev) for PyICU"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libicu-dev pkg-config g++ >/dev/null; \
+	  else \
+	    echo "tipaudit needs the ICU headers to build PyICU: sudo apt-get install libicu-dev pkg-config g++" >&2; exit 1; \
+	  fi; }
+
+$(BIN)/python: | system-deps
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tipaudit needs Python 3.11 or newer: set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 

@@ -1,0 +1,165 @@
+"""Candidate retrieval: an inverted index of blocking keys, so no query scans the whole list.
+
+Every list entity is filed under keys derived from its normalised names and identifiers:
+
+* ``t:`` each name token, and each pair of neighbouring tokens written together
+  (``abdul haq`` is also filed under ``abdulhaq``);
+* ``p:`` the Metaphone code of each alphabetic token of three or more letters, which survives
+  most typos and transliteration variants (``Mohammed``/``Muhammad``/``محمد`` → ``MHMT``);
+* ``f:`` the first four letters of each token of five or more letters (typos late in a word);
+* ``a:`` the letters of each token of four or more letters, sorted (swapped letters:
+  ``afiz``/``faiz``);
+* ``i:`` each identifier value (exact, whatever its scheme).
+
+A query looks up its own keys, rarest first. Keys filed under more than ``max_posting``
+entities are skipped (a common first name alone proposes nobody) unless the query has no
+other key. Candidates are ranked by the summed rarity (inverse document frequency) of the keys
+they share with the query and the best ``max_candidates`` are returned; identifier hits always
+come first.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from rigour.text import metaphone
+
+from tipaudit.screening.model import ListEntity, Query, Record
+from tipaudit.screening.names import NormalisedName, kind_for_schema, normalise_name
+
+#: Weight of an identifier key: above any sum of name keys.
+IDENTIFIER_KEY_WEIGHT = 1000.0
+
+
+def names_of(record: Record) -> tuple[NormalisedName, ...]:
+    """The normalised, non-empty names of an entity or query (duplicates removed)."""
+    kind = kind_for_schema(record.schema)
+    seen: dict[tuple[str, ...], NormalisedName] = {}
+    for name in record.names:
+        norm = normalise_name(name, kind)
+        if not norm.empty and norm.tokens not in seen:
+            seen[norm.tokens] = norm
+    return tuple(seen.values())
+
+
+def identifier_values(record: Record) -> tuple[str, ...]:
+    """The values (scheme removed) of a record's identifiers."""
+    values = {i.split(":", 1)[-1] for i in record.identifiers}
+    return tuple(sorted(v for v in values if v))
+
+
+def name_keys(names: Iterable[NormalisedName]) -> set[str]:
+    """The blocking keys of a set of normalised names."""
+    keys: set[str] = set()
+    for name in names:
+        tokens = name.tokens[:20]
+        for i, token in enumerate(tokens):
+            keys.add("t:" + token)
+            if i + 1 < len(tokens):
+                keys.add("t:" + token + tokens[i + 1])
+            if len(token) >= 3 and token.isalpha():
+                code = metaphone(token)
+                if code:
+                    keys.add("p:" + code)
+            if len(token) >= 5:
+                keys.add("f:" + token[:4])
+            if len(token) >= 4:
+                keys.add("a:" + "".join(sorted(token)))
+    return keys
+
+
+def record_keys(record: Record, names: Iterable[NormalisedName]) -> set[str]:
+    """All blocking keys of a record: its names' keys and its identifiers."""
+    keys = name_keys(names)
+    keys.update("i:" + value for value in identifier_values(record))
+    return keys
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A list entity proposed for scoring, with its summed key rarity (the retrieval rank)."""
+
+    entity: ListEntity
+    names: tuple[NormalisedName, ...]
+    retrieval_score: float
+
+
+class MatchIndex:
+    """An in-memory index of list entities for fast candidate retrieval."""
+
+    def __init__(
+        self,
+        entities: Iterable[ListEntity],
+        *,
+        max_candidates: int = 50,
+        max_posting: int = 1000,
+    ) -> None:
+        self.max_candidates = max_candidates
+        self.max_posting = max_posting
+        self._entities: list[ListEntity] = []
+        self._names: list[tuple[NormalisedName, ...]] = []
+        self._by_id: dict[str, int] = {}
+        self._postings: dict[str, list[int]] = {}
+        token_df: Counter[str] = Counter()
+        for entity in entities:
+            if entity.id in self._by_id:
+                continue
+            position = len(self._entities)
+            names = names_of(entity)
+            self._by_id[entity.id] = position
+            self._entities.append(entity)
+            self._names.append(names)
+            for key in record_keys(entity, names):
+                self._postings.setdefault(key, []).append(position)
+            token_df.update({t for n in names for t in n.tokens})
+        self._token_df = token_df
+
+    def __len__(self) -> int:
+        return len(self._entities)
+
+    def __iter__(self) -> Iterator[ListEntity]:
+        return iter(self._entities)
+
+    def get(self, entity_id: str) -> ListEntity | None:
+        """The entity with this id, if indexed."""
+        position = self._by_id.get(entity_id)
+        return None if position is None else self._entities[position]
+
+    def names(self, entity_id: str) -> tuple[NormalisedName, ...]:
+        """The normalised names of an indexed entity (empty when unknown)."""
+        position = self._by_id.get(entity_id)
+        return () if position is None else self._names[position]
+
+    def token_weight(self, token: str) -> float:
+        """The rarity of a name token in this list: ``log(1 + N / (1 + df))``, at least a little."""
+        return math.log(1.0 + len(self._entities) / (1.0 + self._token_df.get(token, 0)))
+
+    def token_frequency(self, token: str) -> int:
+        """How many indexed entities use this name token."""
+        return self._token_df.get(token, 0)
+
+    def candidates(self, query: Query, limit: int | None = None) -> list[Candidate]:
+        """The list entities most likely to match the query, best first (no full scan)."""
+        limit = self.max_candidates if limit is None else limit
+        total = max(len(self._entities), 1)
+        names = names_of(query)
+        keys = record_keys(query, names)
+        present = [(k, self._postings[k]) for k in keys if k in self._postings]
+        present.sort(key=lambda item: len(item[1]))
+        usable = [(k, p) for k, p in present if len(p) <= self.max_posting or k[0] == "i"]
+        if not usable and present:
+            usable = present[:1]
+        scores: dict[int, float] = {}
+        get = scores.get
+        for key, posting in usable:
+            weight = (
+                IDENTIFIER_KEY_WEIGHT if key[0] == "i" else math.log(1.0 + total / len(posting))
+            )
+            for position in posting:
+                scores[position] = get(position, 0.0) + weight
+        best = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], item[0]))
+        return [Candidate(self._entities[p], self._names[p], round(s, 4)) for p, s in best]

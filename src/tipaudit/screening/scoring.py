@@ -1,0 +1,488 @@
+"""Scoring a query against a list entity, feature by feature, with the reasons in plain words.
+
+The score is the sum of ``weight * score`` over :data:`FEATURES`, clipped to 0..1. The three
+name features carry weights that add up to 1 (two identical names score 1 before qualifiers);
+the other features are qualifiers: positive weights for agreeing evidence (identifiers, country,
+birth date, legal form), negative weights — penalties — for contradicting evidence. A feature
+that has nothing to compare (no birth date on one side) scores 0 and says so.
+
+``match`` is ``score >= threshold``; :data:`DEFAULT_THRESHOLD` was chosen on the tuning parts
+of the evaluation sets (see ``docs/entity-matching.md``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import JaroWinkler
+
+from tipaudit.screening.index import MatchIndex, names_of
+from tipaudit.screening.model import CONTACT_SCHEMES, ListEntity, Query, identifier_scheme
+from tipaudit.screening.names import NormalisedName
+
+#: Chosen on the tuning parts (``bench/entity_matching_eval.py``): the threshold with the best
+#: F1 over the pooled tuning parts, rounded down to a step of 0.01.
+DEFAULT_THRESHOLD = 0.74
+
+#: Two tokens are taken as the same word from this Jaro-Winkler similarity on.
+TOKEN_MATCH = 0.85
+#: An initial ("J") against a word starting with that letter counts this much.
+INITIAL_MATCH = 0.9
+#: Comparing consonant skeletons is weaker evidence than comparing spellings.
+SKELETON_DISCOUNT = 0.95
+#: Name similarity below this counts as none (unrelated names still share some letters).
+NAME_FLOOR = 0.5
+#: Tokens beyond this many per name are not compared (hostile input).
+MAX_TOKENS = 20
+
+_ORG_SCHEMAS = frozenset({"Organization", "Company"})
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """Tokens of two names paired one-to-one (order ignored), with the overall similarity."""
+
+    similarity: float
+    pairs: tuple[tuple[str, str, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NameComparison:
+    """How similar two normalised names are, and by which method."""
+
+    query: NormalisedName
+    entity: NormalisedName
+    similarity: float
+    method: str
+    alignment: Alignment
+
+
+def _token_similarity(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    if len(a) == 1 or len(b) == 1:
+        return INITIAL_MATCH if a[0] == b[0] else 0.0
+    return JaroWinkler.normalized_similarity(a, b)
+
+
+def align_tokens(left: tuple[str, ...], right: tuple[str, ...]) -> Alignment:
+    """Pair tokens greedily by similarity; score matched letters over all letters."""
+    left, right = left[:MAX_TOKENS], right[:MAX_TOKENS]
+    total = sum(map(len, left)) + sum(map(len, right))
+    if not total:
+        return Alignment(0.0, ())
+    scored = sorted(
+        ((_token_similarity(a, b), i, j) for i, a in enumerate(left) for j, b in enumerate(right)),
+        reverse=True,
+    )
+    used_left: set[int] = set()
+    used_right: set[int] = set()
+    pairs: list[tuple[str, str, float]] = []
+    matched = 0.0
+    for sim, i, j in scored:
+        if sim < TOKEN_MATCH:
+            break
+        if i in used_left or j in used_right:
+            continue
+        used_left.add(i)
+        used_right.add(j)
+        pairs.append((left[i], right[j], sim))
+        matched += sim * (len(left[i]) + len(right[j]))
+    return Alignment(matched / total, tuple(pairs))
+
+
+def compare_names(query: NormalisedName, entity: NormalisedName) -> NameComparison:
+    """The best of several similarity measures between two normalised names."""
+    if query.empty or entity.empty:
+        return NameComparison(query, entity, 0.0, "nothing to compare", Alignment(0.0, ()))
+    alignment = align_tokens(query.tokens, entity.tokens)
+    options: list[tuple[float, str, Alignment]] = [
+        (alignment.similarity, "word by word, token order ignored", alignment),
+        (
+            fuzz.token_sort_ratio(query.sorted_key, entity.sorted_key) / 100.0,
+            "token order ignored",
+            alignment,
+        ),
+        (fuzz.ratio(query.compact, entity.compact) / 100.0, "spaces ignored", alignment),
+    ]
+    if query.abjad or entity.abjad:
+        skeleton = align_tokens(query.skeleton_tokens, entity.skeleton_tokens)
+        options.append(
+            (
+                skeleton.similarity * SKELETON_DISCOUNT,
+                "consonants compared because one name is written in Arabic or Hebrew script",
+                skeleton,
+            )
+        )
+    similarity, method, chosen = max(options, key=lambda option: option[0])
+    return NameComparison(query, entity, round(similarity, 4), method, chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureResult:
+    """One feature's verdict on a pair: its score, its weight and the reason in words."""
+
+    name: str
+    score: float
+    weight: float
+    detail: str
+
+    @property
+    def contribution(self) -> float:
+        """``weight * score``: what this feature adds to (or takes from) the total."""
+        return self.weight * self.score
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The result of scoring one list entity against a query."""
+
+    entity_id: str
+    score: float
+    match: bool
+    features: tuple[FeatureResult, ...]
+    explanation: str
+
+
+@dataclass
+class Comparison:
+    """A query and a list entity being compared, with their normalised names."""
+
+    query: Query
+    entity: ListEntity
+    query_names: tuple[NormalisedName, ...]
+    entity_names: tuple[NormalisedName, ...]
+    token_weight: Callable[[str], float] = field(default=lambda _token: 1.0)
+
+    @cached_property
+    def best_names(self) -> NameComparison | None:
+        """The most similar pair of names, one from each side (None if a side has none)."""
+        best: NameComparison | None = None
+        for q in self.query_names[:50]:
+            for e in self.entity_names[:200]:
+                result = compare_names(q, e)
+                if best is None or result.similarity > best.similarity:
+                    best = result
+        return best
+
+
+def _quote(name: NormalisedName) -> str:
+    return "'" + " ".join(name.original.split())[:80] + "'"
+
+
+def name_similarity(c: Comparison) -> tuple[float, str]:
+    """How alike the two most similar names are, in spelling (0 to 1)."""
+    best = c.best_names
+    if best is None:
+        return 0.0, "one side has no usable name"
+    percent = round(best.similarity * 100)
+    if best.similarity < NAME_FLOOR:
+        return 0.0, (
+            f"names {_quote(best.query)} and {_quote(best.entity)} are only {percent}% similar: "
+            "too different to count"
+        )
+    return best.similarity, (
+        f"names {_quote(best.query)} and {_quote(best.entity)} are {percent}% similar "
+        f"({best.method})"
+    )
+
+
+def token_overlap(c: Comparison) -> tuple[float, str]:
+    """Which share of the name words agree, weighting rare words more than common ones."""
+    best = c.best_names
+    if best is None:
+        return 0.0, "one side has no usable name"
+    matched_q = {a for a, _b, _s in best.alignment.pairs}
+    matched_e = {b for _a, b, _s in best.alignment.pairs}
+    if best.alignment.pairs and best.method.startswith("consonants"):
+        q_tokens, e_tokens = best.query.skeleton_tokens, best.entity.skeleton_tokens
+    else:
+        q_tokens, e_tokens = best.query.tokens, best.entity.tokens
+    total = sum(c.token_weight(t) for t in (*q_tokens, *e_tokens))
+    agreed = sum(c.token_weight(t) for t in q_tokens if t in matched_q) + sum(
+        c.token_weight(t) for t in e_tokens if t in matched_e
+    )
+    score = agreed / total if total else 0.0
+    shared = ", ".join(sorted({a for a, _b, _s in best.alignment.pairs})) or "none"
+    return round(score, 4), (
+        f"{round(score * 100)}% of the name words agree, weighted by rarity in the list "
+        f"(agreeing: {shared})"
+    )
+
+
+def initials_compatibility(c: Comparison) -> tuple[float, str]:
+    """Whether the initials of the two most similar names agree, ignoring order."""
+    best = c.best_names
+    if best is None:
+        return 0.0, "one side has no usable name"
+    qi, ei = Counter(best.query.initials), Counter(best.entity.initials)
+    common = sum((qi & ei).values())
+    score = common / max(sum(qi.values()), sum(ei.values()))
+    q_text = " ".join(best.query.initials).upper()
+    e_text = " ".join(best.entity.initials).upper()
+    verb = "agree" if score == 1.0 else f"share {common} letter(s)"
+    return round(score, 4), f"initials {q_text} and {e_text} {verb}"
+
+
+def _identifier_values(identifiers: tuple[str, ...]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for identifier in identifiers:
+        value = identifier.split(":", 1)[-1]
+        if value:
+            out.setdefault(value, set()).add(identifier_scheme(identifier))
+    return out
+
+
+def identifier_match(c: Comparison) -> tuple[float, str]:
+    """Whether both sides carry the same identifier (1), or only the same contact detail (0.5)."""
+    q_ids, e_ids = _identifier_values(c.query.identifiers), _identifier_values(c.entity.identifiers)
+    if not q_ids or not e_ids:
+        return 0.0, "no identifier to compare on one side"
+    best, best_text = 0.0, ""
+    for value in q_ids.keys() & e_ids.keys():
+        schemes = q_ids[value] | e_ids[value]
+        if not (q_ids[value] & e_ids[value] or "id" in schemes):
+            continue
+        score = 0.5 if schemes <= CONTACT_SCHEMES else 1.0
+        if score > best:
+            best, best_text = score, f"{'/'.join(sorted(schemes))} {value}"
+    if not best:
+        return 0.0, "identifiers differ"
+    kind = "contact detail" if best < 1.0 else "identifier"
+    return best, f"same {kind} {best_text} on both sides"
+
+
+def _countries(values: tuple[str, ...]) -> set[str]:
+    return {v.strip().upper() for v in values if v.strip()}
+
+
+def country_match(c: Comparison) -> tuple[float, str]:
+    """Whether the two sides share a country."""
+    q, e = _countries(c.query.countries), _countries(c.entity.countries)
+    if not q or not e:
+        return 0.0, "no country to compare on one side"
+    common = q & e
+    if common:
+        return 1.0, f"both linked to {', '.join(sorted(common))}"
+    return 0.0, "no country in common"
+
+
+def country_mismatch(c: Comparison) -> tuple[float, str]:
+    """Whether both sides name countries and none is shared (a penalty)."""
+    q, e = _countries(c.query.countries), _countries(c.entity.countries)
+    if not q or not e or q & e:
+        return 0.0, "no country conflict"
+    return 1.0, (
+        f"countries differ: query {', '.join(sorted(q))}, list entry {', '.join(sorted(e))}"
+    )
+
+
+def _date_relation(c: Comparison) -> tuple[str, str, str] | None:
+    """The closest pair of birth dates: (relation, query date, entity date)."""
+    order = {"same": 0, "same-year": 1, "same-year-differs": 2, "one-year": 3, "far": 4}
+    best: tuple[str, str, str] | None = None
+    for q in c.query.birth_dates:
+        for e in c.entity.birth_dates:
+            qy, ey = q[:4], e[:4]
+            if not (qy.isdigit() and ey.isdigit()):
+                continue
+            if q == e:
+                relation = "same" if len(q) >= 10 else "same-year"
+            elif qy == ey:
+                shorter = min(len(q), len(e))
+                relation = "same-year" if q[:shorter] == e[:shorter] else "same-year-differs"
+            elif abs(int(qy) - int(ey)) == 1:
+                relation = "one-year"
+            else:
+                relation = "far"
+            if best is None or order[relation] < order[best[0]]:
+                best = (relation, q, e)
+    return best
+
+
+def birth_date_match(c: Comparison) -> tuple[float, str]:
+    """Whether the birth dates agree: the same day (1) or compatible within the same year (0.6)."""
+    relation = _date_relation(c)
+    if relation is None:
+        return 0.0, "no birth date to compare on one side"
+    kind, q, e = relation
+    if kind == "same":
+        return 1.0, f"same birth date {q}"
+    if kind == "same-year":
+        return 0.6, f"birth dates {q} and {e} agree as far as both are known"
+    return 0.0, f"birth dates {q} and {e} do not agree"
+
+
+def birth_date_mismatch(c: Comparison) -> tuple[float, str]:
+    """Whether the birth dates contradict: other years (1), a year apart (0.5), same year (0.3)."""
+    relation = _date_relation(c)
+    if relation is None:
+        return 0.0, "no birth date to compare on one side"
+    kind, q, e = relation
+    if kind == "far":
+        return 1.0, f"birth dates {q} and {e} are years apart"
+    if kind == "one-year":
+        return 0.5, f"birth dates {q} and {e} are a year apart"
+    if kind == "same-year-differs":
+        return 0.3, f"birth dates {q} and {e} share the year only"
+    return 0.0, "birth dates do not conflict"
+
+
+def _legal_forms(names: tuple[NormalisedName, ...]) -> tuple[set[str], set[str]]:
+    forms = {f.form for n in names for f in n.legal_forms}
+    generic = {f.generic for n in names for f in n.legal_forms if f.generic}
+    return forms, generic
+
+
+def legal_form_agreement(c: Comparison) -> tuple[float, str]:
+    """Whether two organisations have the same or an equivalent legal form."""
+    if c.query.schema == "Person" or c.entity.schema == "Person":
+        return 0.0, "legal forms apply to organisations only"
+    qf, qg = _legal_forms(c.query_names)
+    ef, eg = _legal_forms(c.entity_names)
+    if not (qf and ef):
+        return 0.0, "no legal form on one side"
+    if qf & ef:
+        return 1.0, f"same legal form ({', '.join(sorted(qf & ef))})"
+    if qg & eg:
+        return 1.0, f"equivalent legal forms ({'/'.join(sorted(qf | ef))}: {', '.join(qg & eg)})"
+    return 0.0, f"legal forms {', '.join(sorted(qf))} and {', '.join(sorted(ef))} differ"
+
+
+def legal_form_mismatch(c: Comparison) -> tuple[float, str]:
+    """Whether two organisations have legal forms of different kinds (a penalty)."""
+    if c.query.schema == "Person" or c.entity.schema == "Person":
+        return 0.0, "legal forms apply to organisations only"
+    qf, qg = _legal_forms(c.query_names)
+    ef, eg = _legal_forms(c.entity_names)
+    if not (qg and eg) or qf & ef or qg & eg:
+        return 0.0, "no legal form conflict"
+    return (
+        1.0,
+        f"legal forms of different kinds: {', '.join(sorted(qf))} vs {', '.join(sorted(ef))}",
+    )
+
+
+def schema_mismatch(c: Comparison) -> tuple[float, str]:
+    """Whether a person is being compared with an organisation (rules the match out)."""
+    kinds = {c.query.schema, c.entity.schema}
+    if "Person" in kinds and kinds & _ORG_SCHEMAS:
+        return 1.0, f"a {c.query.schema} cannot be a {c.entity.schema}"
+    return 0.0, f"{c.query.schema} and {c.entity.schema} are compatible"
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """A named, weighted scoring function; its docstring is its one-sentence description."""
+
+    name: str
+    weight: float
+    function: Callable[[Comparison], tuple[float, str]]
+
+    @property
+    def description(self) -> str:
+        """The function's one-sentence docstring."""
+        return (self.function.__doc__ or "").strip()
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("name_similarity", 0.70, name_similarity),
+    Feature("token_overlap", 0.20, token_overlap),
+    Feature("initials", 0.10, initials_compatibility),
+    Feature("identifier_match", 0.50, identifier_match),
+    Feature("country_match", 0.05, country_match),
+    Feature("country_mismatch", -0.15, country_mismatch),
+    Feature("birth_date_match", 0.10, birth_date_match),
+    Feature("birth_date_mismatch", -0.30, birth_date_mismatch),
+    Feature("legal_form_agreement", 0.05, legal_form_agreement),
+    Feature("legal_form_mismatch", -0.10, legal_form_mismatch),
+    Feature("schema_mismatch", -1.00, schema_mismatch),
+)
+
+
+def _explain(entity_id: str, score: float, threshold: float, results: list[FeatureResult]) -> str:
+    verdict = "match" if score >= threshold else "no match"
+    relation = ">=" if score >= threshold else "<"
+    lines = [f"{entity_id}: score {score:.2f} {relation} threshold {threshold:.2f}: {verdict}."]
+    for result in results:
+        if result.contribution:
+            sign = "+" if result.contribution > 0 else "-"
+            lines.append(f"{sign}{abs(result.contribution):.2f} {result.name}: {result.detail}.")
+    return "\n".join(lines)
+
+
+class Scorer:
+    """Scores query-entity pairs with :data:`FEATURES` and decides against a threshold."""
+
+    def __init__(
+        self,
+        threshold: float = DEFAULT_THRESHOLD,
+        features: tuple[Feature, ...] = FEATURES,
+    ) -> None:
+        if not 0.0 <= threshold <= 1.0 or math.isnan(threshold):
+            raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
+        self.threshold = threshold
+        self.features = features
+
+    def score(
+        self,
+        query: Query,
+        entity: ListEntity,
+        *,
+        token_weight: Callable[[str], float] | None = None,
+        entity_names: tuple[NormalisedName, ...] | None = None,
+        query_names: tuple[NormalisedName, ...] | None = None,
+    ) -> Match:
+        """Score one pair; every feature's result and reason is kept in the match."""
+        comparison = Comparison(
+            query,
+            entity,
+            names_of(query) if query_names is None else query_names,
+            names_of(entity) if entity_names is None else entity_names,
+            token_weight or (lambda _token: 1.0),
+        )
+        results = []
+        for feature in self.features:
+            value, detail = feature.function(comparison)
+            results.append(FeatureResult(feature.name, value, feature.weight, detail))
+        total = sum(r.contribution for r in results)
+        score = round(min(1.0, max(0.0, total)), 4)
+        return Match(
+            entity_id=entity.id,
+            score=score,
+            match=score >= self.threshold,
+            features=tuple(results),
+            explanation=_explain(entity.id, score, self.threshold, results),
+        )
+
+
+def screen(
+    index: MatchIndex,
+    query: Query,
+    scorer: Scorer | None = None,
+    *,
+    limit: int = 10,
+    only_matches: bool = False,
+) -> list[Match]:
+    """Retrieve candidates for a query from the index and score them, best first."""
+    scorer = scorer or Scorer()
+    query_names = names_of(query)
+    matches = [
+        scorer.score(
+            query,
+            candidate.entity,
+            token_weight=index.token_weight,
+            entity_names=candidate.names,
+            query_names=query_names,
+        )
+        for candidate in index.candidates(query)
+    ]
+    matches.sort(key=lambda m: (-m.score, m.entity_id))
+    if only_matches:
+        matches = [m for m in matches if m.match]
+    return matches[:limit]
