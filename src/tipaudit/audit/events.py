@@ -62,6 +62,7 @@ class AuditAction(StrEnum):
     REFERENCE_DATA_IMPORTED = "refdata.imported"
     DESTINATION_CONTACT_ADDED = "destination.contact_added"
     DESTINATION_CONTACT_REMOVED = "destination.contact_removed"
+    WATCHLIST_IMPORTED = "watchlist.imported"
 
 
 def _check_json(value: object, path: str, depth: int = 0) -> None:

@@ -11,7 +11,16 @@ from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
 from tipaudit import __version__
-from tipaudit.cli import audit, country, data, indicators, procurement, server, users
+from tipaudit.cli import (
+    audit,
+    country,
+    data,
+    entities,
+    indicators,
+    procurement,
+    server,
+    users,
+)
 from tipaudit.cli._context import CliContext
 from tipaudit.errors import TipAuditError
 from tipaudit.settings import Settings
@@ -52,6 +61,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(indicators.app, name="indicators")
 app.add_typer(data.app, name="data")
 app.add_typer(procurement.app, name="procurement")
+app.add_typer(entities.app, name="entities")
 app.command("country")(country.country)
 app.command("serve")(server.serve)
 app.command("demo")(server.demo)

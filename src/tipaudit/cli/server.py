@@ -62,6 +62,7 @@ def demo(
     else:
         typer.echo("accounts already exist; use `tipaudit user passwd admin` to reset a password")
     _screen_demo_data(context)
+    _import_sample_lists(context)
     if not no_serve:
         _run(context, host, port)
 
@@ -90,6 +91,39 @@ def _screen_demo_data(context: _context.CliContext) -> None:
     typer.echo(
         f"screened the bundled OCDS samples: {run.summary['rows']['processes']} processes, "
         f"{levels['high']} high, {levels['medium']} medium, {levels['low']} low risk"
+    )
+
+
+def _import_sample_lists(context: _context.CliContext) -> None:
+    """Import the sample watchlists once: real UN Security Council names and a fictional list."""
+    watchlists = context.services().watchlists
+    if watchlists.lists():
+        return
+    data = Path(str(resources.files("tipaudit") / "screening" / "data"))
+    samples = (
+        (
+            "un-sc-sample",
+            "un-sc-sample.csv",
+            "UN Security Council consolidated list (sample)",
+            "opensanctions/yente test fixtures (MIT)",
+            "sample",
+        ),
+        (
+            "fictional-demo",
+            "fictional-demo-list.csv",
+            "Fictional demonstration list",
+            "written for tipaudit; every entry is fictional",
+            "sample",
+        ),
+    )
+    for slug, file, title, source, kind in samples:
+        result = watchlists.import_list(
+            CLI_ACTOR, slug, data / file, "csv", title=title, source=source, kind=kind
+        )
+        typer.echo(f"imported the sample list {slug}: {result.entries} entries")
+    typer.echo(
+        "screen the demo suppliers against them: "
+        "tipaudit entities screen --procurement --lists un-sc-sample,fictional-demo"
     )
 
 

@@ -19,6 +19,7 @@ from tipaudit.services.accounts import Accounts, StaffUser
 from tipaudit.services.approvals import Approvals
 from tipaudit.services.audit import AuditLog
 from tipaudit.services.destinations import Destinations
+from tipaudit.services.watchlists import Watchlists
 from tipaudit.settings import Settings
 from tipaudit.storage.db import Database
 from tipaudit.storage.migrate import upgrade
@@ -39,6 +40,7 @@ class Services:
     approvals: Approvals
     refdata: ReferenceData
     destinations: Destinations
+    watchlists: Watchlists
 
     def change_roles(
         self, actor: StaffUser, username: str, roles: frozenset[Role], *, reason: str
@@ -98,4 +100,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         approvals=approvals,
         refdata=ReferenceData(settings),
         destinations=Destinations(db, audit),
+        watchlists=Watchlists(db, audit),
     )

@@ -163,3 +163,6 @@ class DestinationContact(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(64))
+
+
+from tipaudit.storage import watchlists as _watchlists  # noqa: E402, F401
