@@ -29,6 +29,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from tipaudit.procurement.classify.model import INDUSTRIES
 from tipaudit.refdata import ReferenceData
 
 Weight = Literal["strong", "moderate", "context"]
@@ -42,22 +43,8 @@ LABOUR_INTENSIVE = (
     "health_social_care",
     "construction",
 )
-HIGH_RISK_INDUSTRIES = (
-    "agriculture",
-    "mining",
-    "logging",
-    "fishing",
-    "construction",
-    "manufacturing_electronics",
-    "garments_textiles_footwear",
-    "food_processing",
-    "hospitality",
-    "security_services",
-    "cleaning_services",
-    "catering",
-    "logistics",
-    "health_social_care",
-)
+#: Every industry the classifier assigns is one PPN 02/23 rates high-risk.
+HIGH_RISK_INDUSTRIES = tuple(sorted(INDUSTRIES))
 
 
 @dataclass(frozen=True)
