@@ -128,6 +128,15 @@ def test_demo_samples_register(run_screen: Screen) -> None:
     assert "subcontracting" in rows["ocds-fictional-cleaning-us"]["factors"]
 
 
+def test_a_run_that_spills_to_disk(run_screen: Screen) -> None:
+    """With a small memory budget the run spills to its own folder and gives the same register."""
+    expected = [(r["ocid"], r["level"]) for r in register_rows(run_screen(DEMO))]
+    spilled = run_screen(DEMO, memory_budget_bytes=1024 * 1024)
+    assert spilled.summary["ingest"]["spill_buckets"] > 0
+    assert expected == [(r["ocid"], r["level"]) for r in register_rows(spilled)]
+    assert not (spilled.folder / "spill").exists()
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".json", ".parquet", ".xlsx"])
 def test_register_formats(tmp_path: Path, run_screen: Screen, suffix: str) -> None:
     """Every format carries each row's ocid, level and reasons."""

@@ -144,9 +144,11 @@ def screen(
             )
 
     try:
+        spill = options.spill_dir or folder / "spill"
+        spill.mkdir(parents=True, exist_ok=True)
         options = IngestOptions(
             on_error=options.on_error,
-            spill_dir=options.spill_dir or folder / "spill",
+            spill_dir=spill,
             memory_budget_bytes=options.memory_budget_bytes,
         )
         compiled = iter_compiled(inputs, options, report, on_tick)
@@ -180,6 +182,7 @@ def screen(
                     expr.order_by(SORT_KEYS[name]), folder / "results" / f"{name}.parquet"
                 )
         shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(spill, ignore_errors=True)
         timings["engine_seconds"] = time.perf_counter() - engine_started
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
