@@ -165,4 +165,7 @@ class DestinationContact(Base):
     created_by: Mapped[str] = mapped_column(String(64))
 
 
+from tipaudit.storage import policy as _policy  # noqa: E402, F401
+from tipaudit.storage import reports as _reports  # noqa: E402, F401
+from tipaudit.storage import vetting as _vetting  # noqa: E402, F401
 from tipaudit.storage import watchlists as _watchlists  # noqa: E402, F401
