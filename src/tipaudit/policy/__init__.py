@@ -1,0 +1,1 @@
+"""Policy review: rubrics, screening of policy texts, and the policy check."""

@@ -1,0 +1,1 @@
+"""Public abuse reports: receipts, encryption, the review workflow and transparency statistics."""
