@@ -17,8 +17,8 @@ demo: $(VENV)/.main-installed
 test: $(VENV)/.dev-installed browser-deps lint typecheck contracts pytest
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy

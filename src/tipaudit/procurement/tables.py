@@ -30,6 +30,7 @@ processes are read; every engine then reads the same files.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -202,6 +203,9 @@ _NAME_DROP_RE = re.compile(r"[^\w\s]", re.UNICODE)
 
 def text(value: Any, limit: int = 2000) -> str | None:
     """A string field, or None; OCDS 1.0 multilingual objects give their first value."""
+    if type(value) is str:  # the usual case first: called dozens of times per release
+        value = value.strip()
+        return value[:limit] if value else None
     if value is None:
         return None
     if isinstance(value, str):
@@ -259,8 +263,12 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
 
 
 def normalise_name(name: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = name.casefold()
+    if folded.isascii():  # NFKD leaves ASCII as it is, and no ASCII character is combining
+        stripped = folded
+    else:
+        decomposed = unicodedata.normalize("NFKD", folded)
+        stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACE_RE.sub(" ", _NAME_DROP_RE.sub(" ", stripped)).strip()
 
 
@@ -304,47 +312,86 @@ def party_country(party: Mapping[str, Any]) -> tuple[str | None, PartyCountry]:
 
 # -- the writer --------------------------------------------------------------------------------
 
+_ROWS_PER_PART = 50_000
+_SHARD_ROW_GROUP = 10_000
+
 
 class TableWriter:
-    """Buffers rows per table and writes them as numbered Parquet parts under ``folder``."""
+    """Buffers rows per table and writes them as numbered Parquet parts under ``folder``.
 
-    def __init__(self, folder: Path, *, rows_per_part: int = 50_000) -> None:
+    Parts are named ``part-{prefix}{number:05d}.parquet``: several writers (one per shard of a
+    run flattened in worker processes) give their parts prefixes that sort in output order.
+    With ``one_file``, each table gets a single part and every ``rows_per_part`` rows become a
+    row group of it (few files, and little buffered, for the writers of shards).
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        rows_per_part: int = _ROWS_PER_PART,
+        prefix: str = "",
+        one_file: bool = False,
+    ) -> None:
         self.folder = folder
         self.rows_per_part = rows_per_part
-        self._buffers: dict[str, dict[str, list[Any]]] = {
-            name: {field: [] for field in schema.names} for name, schema in SCHEMAS.items()
-        }
+        self.prefix = prefix
+        self._files: dict[str, pq.ParquetWriter] | None = {} if one_file else None
+        # Rows are kept as the tuples they come in and turned into columns only when a part is
+        # written: one append per row instead of one per cell.
+        self._pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in SCHEMAS}
         self._parts: dict[str, int] = dict.fromkeys(SCHEMAS, 0)
-        self.rows: dict[str, int] = dict.fromkeys(SCHEMAS, 0)
+        self._written: dict[str, int] = dict.fromkeys(SCHEMAS, 0)
         for name in SCHEMAS:
             (folder / name).mkdir(parents=True, exist_ok=True)
 
+    @property
+    def rows(self) -> dict[str, int]:
+        """Rows added so far, per table."""
+        return {name: self._written[name] + len(self._pending[name]) for name in SCHEMAS}
+
     def add(self, table: str, row: Iterable[Any]) -> None:
-        buffer = self._buffers[table]
-        for column, value in zip(buffer.values(), row, strict=True):
-            column.append(value)
-        self.rows[table] += 1
-        if len(next(iter(buffer.values()))) >= self.rows_per_part:
+        pending = self._pending[table]
+        pending.append(row if type(row) is tuple else tuple(row))
+        if len(pending) >= self.rows_per_part:
             self._flush(table)
 
     def _flush(self, table: str) -> None:
-        buffer = self._buffers[table]
-        count = len(next(iter(buffer.values())))
-        if count == 0 and self._parts[table] > 0:
+        pending = self._pending[table]
+        if not pending and self._parts[table] > 0:
             return
-        batch = pa.table(buffer, schema=SCHEMAS[table])
-        pq.write_table(
-            batch,
-            self.folder / table / f"part-{self._parts[table]:05d}.parquet",
-            compression="zstd",
-        )
-        self._parts[table] += 1
-        for column in buffer.values():
-            column.clear()
+        schema = SCHEMAS[table]
+        if set(map(len, pending)) - {len(schema)}:
+            raise ValueError(f"a {table} row does not have the {len(schema)} columns of its table")
+        columns = list(zip(*pending, strict=True)) if pending else [()] * len(schema)
+        arrays = [
+            pa.array(column, type=field.type) for column, field in zip(columns, schema, strict=True)
+        ]
+        batch = pa.Table.from_arrays(arrays, schema=schema)
+        if self._files is None:
+            path = self.folder / table / f"part-{self.prefix}{self._parts[table]:05d}.parquet"
+            pq.write_table(batch, path, compression="zstd")
+            self._parts[table] += 1
+        else:
+            file = self._files.get(table)
+            if file is None:
+                path = self.folder / table / f"part-{self.prefix}00000.parquet"
+                file = self._files[table] = pq.ParquetWriter(path, schema, compression="zstd")
+                self._parts[table] = 1
+            file.write_table(batch)
+        self._written[table] += len(pending)
+        pending.clear()
 
     def close(self) -> None:
         for table in SCHEMAS:
             self._flush(table)
+        self.discard()
+
+    def discard(self) -> None:
+        """Close the open files without writing what is still buffered (after a failure)."""
+        files, self._files = self._files, None if self._files is None else {}
+        for file in (files or {}).values():
+            file.close()
 
 
 # -- flattening -------------------------------------------------------------------------------
@@ -657,18 +704,50 @@ def write_tables(
     *,
     on_process: Callable[[], None] | None = None,
 ) -> dict[str, int]:
-    """Flatten ``CompiledRelease`` objects into Parquet tables under ``folder``; row counts."""
-    writer = TableWriter(folder)
+    """Flatten ``CompiledRelease`` objects into Parquet tables under ``folder``; row counts.
+
+    Given what ``iter_compiled`` returns (and no ``on_process``), the flattening runs where the
+    ingest merges: in its worker processes for a large input, each writing the parts of its
+    consecutive share of the output (the rows are the same, in the same order).
+    """
+    map_shards = getattr(releases, "map_shards", None)
+    if map_shards is not None and on_process is None:
+        counts: list[dict[str, int]] = map_shards(
+            functools.partial(_write_shard, folder, classifier)
+        )
+        return {name: sum(count[name] for count in counts) for name in SCHEMAS}
+    return _write_shard(folder, classifier, 0, 1, releases, on_process)
+
+
+def _write_shard(
+    folder: Path,
+    classifier: ItemClassifier,
+    shard: int,
+    shards: int,
+    releases: Iterable[Any],
+    on_process: Callable[[], None] | None = None,
+) -> dict[str, int]:
+    if shards > 1:
+        # Each worker writes one file per table, in row groups: all of them together hold
+        # fewer rows in memory than one writer would (each worker also keeps its own caches).
+        prefix = f"{shard:03d}-"
+        writer = TableWriter(folder, rows_per_part=_SHARD_ROW_GROUP, prefix=prefix, one_file=True)
+    else:
+        writer = TableWriter(folder)
     flattener = Flattener(writer, classifier)
-    with relaxed_gc():  # ingest and flattening allocate millions of short-lived objects
-        for compiled in releases:
-            flattener.add(
-                compiled.release,
-                releases_merged=compiled.releases_merged,
-                from_record=compiled.from_record,
-                source_file=compiled.sources[0] if compiled.sources else None,
-            )
-            if on_process is not None:
-                on_process()
-        writer.close()
-    return dict(writer.rows)
+    try:
+        with relaxed_gc():  # ingest and flattening allocate millions of short-lived objects
+            for compiled in releases:
+                flattener.add(
+                    compiled.release,
+                    releases_merged=compiled.releases_merged,
+                    from_record=compiled.from_record,
+                    source_file=compiled.sources[0] if compiled.sources else None,
+                )
+                if on_process is not None:
+                    on_process()
+            writer.close()
+    except BaseException:
+        writer.discard()
+        raise
+    return writer.rows

@@ -381,7 +381,10 @@ def _clean_object(  # noqa: PLR0912 - hot path, kept in one piece for speed
             continue
         kind = type(value)
         if kind is dict:
-            if value and _clean_object(value, rule if type(rule) is dict else None, notes):
+            sub = rule if type(rule) is dict else None
+            if value and (
+                _clean_object(value, sub, notes) if sub is not None else _clean_plain(value, notes)
+            ):
                 touched = True
             else:
                 if dead is None:
@@ -397,6 +400,46 @@ def _clean_object(  # noqa: PLR0912 - hot path, kept in one piece for speed
                 if cleaned is not value:
                     obj[key] = cleaned  # replacing a value while iterating is allowed
                 touched = True
+        else:
+            touched = True
+    if dead is not None:
+        for key in dead:
+            del obj[key]
+    return touched
+
+
+def _clean_plain(  # noqa: PLR0912 - hot path, kept in one piece for speed
+    obj: JSONObject, notes: MergeNotes | None
+) -> bool:
+    """:func:`_clean_object` where no merge rule applies below: most of a release.
+
+    The same steps with no rule to look up for every key (the merge's hottest loop)."""
+    touched = False
+    dead: list[str] | None = None
+    for key, value in obj.items():
+        kind = type(value)
+        if kind is dict:
+            if value and _clean_plain(value, notes):
+                touched = True
+            else:
+                if dead is None:
+                    dead = []
+                dead.append(key)
+        elif kind is list:
+            cleaned = _clean_array(key, value, None, notes)
+            if cleaned is None:
+                if dead is None:
+                    dead = []
+                dead.append(key)
+            else:
+                if cleaned is not value:
+                    obj[key] = cleaned  # replacing a value while iterating is allowed
+                touched = True
+        elif value is None:
+            if dead is None:
+                dead = []
+            dead.append(key)
+            touched = True
         else:
             touched = True
     if dead is not None:
@@ -431,7 +474,10 @@ def _clean_array(
     for i, item in enumerate(items):
         has_id = "id" in item
         # An object with an id always stays; one without stays if anything in it was set.
-        if _clean_object(item, rules, notes) or has_id:
+        set_any = (
+            _clean_object(item, rules, notes) if rules is not None else _clean_plain(item, notes)
+        )
+        if set_any or has_id:
             if keep is not None:
                 keep.append(item)
         elif keep is None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import orjson
 
@@ -19,7 +19,13 @@ from tipaudit.procurement.ingest.merge import (
     compile_releases,
     release_sort_key,
 )
-from tipaudit.procurement.ingest.reader import FileReader, discover_files, open_input
+from tipaudit.procurement.ingest.parallel import WorkerPool, available_cores, can_fork
+from tipaudit.procurement.ingest.reader import (
+    GZIP_MAGIC,
+    FileReader,
+    discover_files,
+    open_input,
+)
 from tipaudit.procurement.ingest.report import (
     Conflict,
     IngestReport,
@@ -28,13 +34,32 @@ from tipaudit.procurement.ingest.report import (
     SkippedItem,
     WarningKind,
 )
-from tipaudit.procurement.ingest.store import COMPILED, RELEASE, GroupStore, Unit
+from tipaudit.procurement.ingest.store import (
+    COMPILED,
+    RELEASE,
+    GroupStore,
+    SpillWriter,
+    Unit,
+    bucket_count,
+    drain_buckets,
+    make_spill_root,
+    remove_spill_root,
+    spill_buffering,
+)
 
-__all__ = ["CompiledRelease", "IngestOptions", "iter_compiled"]
+__all__ = ["CompiledRelease", "CompiledReleases", "IngestOptions", "iter_compiled"]
+
+T = TypeVar("T")
 
 MiB = 2**20
 _TICK_SECONDS = 0.1
 _TICK_EVERY = 256
+_MAX_AUTO_WORKERS = 4
+# How much larger gzip-compressed JSON is when read: a guess, to size the buckets and to tell
+# whether the input fits in memory before reading it.
+_GZIP_EXPANSION = 8
+# Units read by workers are numbered (file number << 40) + their order in the file.
+_SEQ_FILE_SHIFT = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +76,10 @@ class IngestOptions:
     * ``max_listed``: the most skipped items and conflicts listed in the report (all counted).
     * ``merge_rules``: default the OCDS 1.1.5 rules; use :meth:`MergeRules.from_schema` for a
       schema with extensions.
+    * ``workers``: worker processes for reading and merging. ``None`` (the default): one per
+      core, up to four, when the input is too large for the memory budget (it is then grouped
+      on disk anyway) and the system can fork (Linux); ``1``: none; ``2`` or more: that many,
+      whatever the size of the input. The output and the report are the same either way.
     """
 
     on_error: Literal["fail", "skip"] = "fail"
@@ -59,6 +88,7 @@ class IngestOptions:
     stream_threshold_bytes: int | None = None
     max_listed: int = 10_000
     merge_rules: MergeRules | None = None
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         if self.on_error not in ("fail", "skip"):
@@ -67,6 +97,8 @@ class IngestOptions:
             raise ValueError("memory_budget_bytes must be at least 1 MiB")
         if self.stream_threshold_bytes is not None and self.stream_threshold_bytes < 64 * 1024:
             raise ValueError("stream_threshold_bytes must be at least 64 KiB")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError("workers must be at least 1")
 
     @property
     def threshold(self) -> int:
@@ -96,7 +128,7 @@ def iter_compiled(
     options: IngestOptions,
     report: IngestReport,
     progress: Callable[[ProgressTick], None] | None = None,
-) -> Iterator[CompiledRelease]:
+) -> CompiledReleases:
     """Read OCDS files and folders and yield one compiled release per ``ocid``.
 
     All input is read before the first compiled release is yielded (a later file may hold more
@@ -105,13 +137,73 @@ def iter_compiled(
     order of :func:`~tipaudit.procurement.ingest.store.ocid_order`. ``report`` is filled in as
     the run goes and is complete when the iterator is exhausted. Close the iterator (or run it
     to the end) to remove spill files at once.
+
+    The result is an iterator; instead of iterating it, :meth:`CompiledReleases.map_shards` can
+    hand the compiled releases to worker processes.
     """
-    run = _Run(options, report, progress)
-    try:
-        with relaxed_gc():
-            yield from run.execute(paths)
-    finally:
-        run.close()
+    return CompiledReleases(paths, options, report, progress)
+
+
+class CompiledReleases(Iterator[CompiledRelease]):
+    """The compiled releases of an ingest run: iterate them, or :meth:`map_shards` them once."""
+
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        options: IngestOptions,
+        report: IngestReport,
+        progress: Callable[[ProgressTick], None] | None,
+    ) -> None:
+        self._paths = list(paths)
+        self._options = options
+        self._report = report
+        self._progress = progress
+        self._iterator: Generator[CompiledRelease, None, None] | None = None
+        self._mapped = False
+
+    def __iter__(self) -> CompiledReleases:
+        return self
+
+    def __next__(self) -> CompiledRelease:
+        if self._mapped:
+            raise StopIteration  # map_shards() had them all
+        if self._iterator is None:
+            self._iterator = self._generate()
+        return next(self._iterator)
+
+    def close(self) -> None:
+        """Stop early: temporary files are removed at once."""
+        if self._iterator is not None:
+            self._iterator.close()
+
+    def _generate(self) -> Generator[CompiledRelease, None, None]:
+        run = _Run(self._options, self._report, self._progress)
+        try:
+            with relaxed_gc():
+                yield from run.execute(self._paths)
+        finally:
+            run.close()
+
+    def map_shards(self, fn: Callable[[int, int, Iterator[CompiledRelease]], T]) -> list[T]:
+        """Call ``fn(shard, shards, releases)`` on consecutive parts of the output; its results.
+
+        The compiled releases, in the same order as when iterating, are cut into ``shards``
+        consecutive parts and ``fn`` gets each part with its number. With worker processes (see
+        ``IngestOptions.workers``) each part is merged and given to ``fn`` in a worker, ``fn``
+        having been inherited from this process: it must return something picklable, and
+        whatever else it does must not need this process (write its output to files). Without
+        workers there is one part, handled here. Call this instead of iterating, once; the
+        report is complete when it returns.
+        """
+        if self._iterator is not None or self._mapped:
+            raise RuntimeError("map_shards() is called instead of iterating, and only once")
+        self._mapped = True
+        run = _Run(self._options, self._report, self._progress)
+        try:
+            with relaxed_gc():
+                return run.map_shards(self._paths, fn)
+        finally:
+            run.close()
 
 
 class _Run:
@@ -141,30 +233,185 @@ class _Run:
         self._calls = 0
         self._last_tick = 0.0
         self.store = GroupStore(options.memory_budget_bytes, options.spill_dir, self._expected)
+        self._add = self.store.add  # where units go: the store, or a worker's bucket files
+        self._paths: list[Path] = []
+        self._sizes: list[int] = []
+        # With worker processes (see _start_workers): the shared spill folder and buckets.
+        self._pool: WorkerPool | None = None
+        self._workers = 1
+        self._worker_budget = options.memory_budget_bytes
+        self._root: Path | None = None
+        self._made_spill_dir = False
+        self._buckets = 0
+        self._shard_fn: Callable[[int, int, Iterator[CompiledRelease]], Any] | None = None
+        self._spill: SpillWriter | None = None  # in a worker: its own bucket files
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         self.store.close()
+        if self._root is not None:
+            remove_spill_root(self._root, self.options.spill_dir, self._made_spill_dir)
+            self._root = None
 
     # -- driving ----------------------------------------------------------------------------
     def execute(self, paths: Sequence[Path]) -> Iterator[CompiledRelease]:
-        files = discover_files(paths, self._ignored)
-        sizes = [path.stat().st_size for path in files]
-        self.total_bytes = sum(sizes)
-        for path, size in zip(files, sizes, strict=True):
-            self._read_file(path, size)
-        self.report.spill_buckets = self.store.buckets
+        yield from self._compiled(self._discover(paths))
+
+    def _compiled(self, workers: int) -> Iterator[CompiledRelease]:
+        if workers > 1:
+            self._start_workers(workers, None)
+            self._read_in_workers()
+            assert self._pool is not None
+            self._pool.close()  # the merging is done here, where the releases are wanted
+            groups = drain_buckets(self._bucket_files(), self._worker_budget)
+        else:
+            for index, (path, size) in enumerate(zip(self._paths, self._sizes, strict=True)):
+                self._read_file(index, path, size)
+            self.report.spill_buckets = self.store.buckets
+            groups = self.store.groups()
         self._tick(force=True, phase="merging")
-        for units in self.store.groups():
+        for units in groups:
             compiled = self._resolve(units)
             if compiled is not None:
                 yield compiled
                 self._count("merging")
         self._tick(force=True, phase="done")
 
-    def _read_file(self, path: Path, size: int) -> None:
-        self.file_index += 1
-        self.file_name = str(path)
-        self.files.append(self.file_name)
+    def map_shards(
+        self, paths: Sequence[Path], fn: Callable[[int, int, Iterator[CompiledRelease]], T]
+    ) -> list[T]:
+        workers = self._discover(paths)
+        if workers <= 1:
+            return [fn(0, 1, self._compiled(1))]
+        self._start_workers(workers, fn)
+        self._read_in_workers()
+        assert self._pool is not None
+        self._tick(force=True, phase="merging")
+        results: list[T] = []
+        for shard_report, result in self._pool.map_ordered(
+            [("shard", shard) for shard in range(workers)]
+        ):
+            self.report.absorb(shard_report)
+            results.append(result)
+            self._tick(force=True, phase="merging")
+        self._tick(force=True, phase="done")
+        return results
+
+    def _discover(self, paths: Sequence[Path]) -> int:
+        """Find the files to read; how many worker processes to read and merge them with."""
+        self._paths = discover_files(paths, self._ignored)
+        self._sizes = [path.stat().st_size for path in self._paths]
+        self.files = [str(path) for path in self._paths]
+        self.total_bytes = sum(self._sizes)
+        wanted = self.options.workers
+        if wanted == 1 or not self._paths or not can_fork():
+            return 1
+        if wanted is None:
+            cores = available_cores()
+            if cores < 2 or self._expected_size() <= self.options.memory_budget_bytes // 2:
+                return 1  # it fits in memory: grouping there, in this process, is faster
+            wanted = min(cores, _MAX_AUTO_WORKERS)
+        return wanted
+
+    def _expected_size(self) -> int:
+        """A guess of the decompressed size of the input, before reading it."""
+        total = 0
+        for path, size in zip(self._paths, self._sizes, strict=True):
+            try:
+                with path.open("rb") as handle:
+                    gzipped = handle.read(2) == GZIP_MAGIC
+            except OSError:
+                gzipped = False
+            total += size * (_GZIP_EXPANSION if gzipped else 1)
+        return total
+
+    # -- with worker processes ------------------------------------------------------------------
+    # Workers read whole files (one at a time, whichever is free takes the next) into their own
+    # bucket files, as the spill does; then each merges a consecutive range of buckets (a
+    # shard). The report of each file and each shard is built in the worker and added here in
+    # input order, so it is the same as without workers.
+    def _start_workers(
+        self, workers: int, fn: Callable[[int, int, Iterator[CompiledRelease]], Any] | None
+    ) -> None:
+        # Each worker holds its own buffers and bucket at a time: it gets its share of the budget.
+        self._worker_budget = max(self.options.memory_budget_bytes // workers, MiB)
+        self._buckets = bucket_count(self._expected_size(), self._worker_budget)
+        self.report.spill_buckets = self._buckets
+        self._root, self._made_spill_dir = make_spill_root(self.options.spill_dir)
+        self._shard_fn = fn  # set before the fork: the workers inherit it
+        self._workers = workers
+        self._pool = WorkerPool(workers, self._work)
+
+    def _read_in_workers(self) -> None:
+        assert self._pool is not None
+        tasks = [("read", index) for index in range(len(self._paths))]
+        for index, file_report in enumerate(self._pool.map_ordered(tasks)):
+            self.report.absorb(file_report)
+            self.done_bytes += self._sizes[index]
+            self._tick(force=False, phase="reading")
+        self._pool.each(lambda _worker: ("flush", None))
+
+    def _bucket_files(self) -> list[list[Path]]:
+        assert self._root is not None
+        workers = range(self._workers)
+        return [
+            [self._root / f"w{worker}-{i:03d}" for worker in workers] for i in range(self._buckets)
+        ]
+
+    def _work(self, worker: int, task: tuple[str, int | None]) -> Any:
+        """A task, in a worker process (a copy of this object made by the fork)."""
+        kind, number = task
+        if kind == "read":
+            assert number is not None
+            return self._work_read(worker, number)
+        if kind == "flush":
+            self._worker_spill(worker).close()
+            return None
+        if kind == "shard":
+            assert number is not None
+            return self._work_shard(number)
+        raise ValueError(f"unknown task {kind!r}")
+
+    def _worker_spill(self, worker: int) -> SpillWriter:
+        if self._spill is None:
+            assert self._root is not None
+            paths = [self._root / f"w{worker}-{i:03d}" for i in range(self._buckets)]
+            buffering = spill_buffering(self._worker_budget, self._buckets)
+            self._spill = SpillWriter(paths, buffering)
+        return self._spill
+
+    def _work_read(self, worker: int, index: int) -> IngestReport:
+        self._add = self._worker_spill(worker).write
+        self.report = IngestReport(max_listed=self.options.max_listed)
+        self.progress = None
+        # Input order across workers: the file's number, then the order within the file.
+        self.seq = index << _SEQ_FILE_SHIFT
+        self._read_file(index, self._paths[index], self._sizes[index])
+        return self.report
+
+    def _work_shard(self, shard: int) -> tuple[IngestReport, Any]:
+        assert self._shard_fn is not None
+        self.report = IngestReport(max_listed=self.options.max_listed)
+        self.progress = None
+        shards = self._workers
+        first = shard * self._buckets // shards
+        stop = (shard + 1) * self._buckets // shards
+        groups = drain_buckets(self._bucket_files(), self._worker_budget, first, stop)
+
+        def releases() -> Iterator[CompiledRelease]:
+            for units in groups:
+                compiled = self._resolve(units)
+                if compiled is not None:
+                    yield compiled
+
+        return self.report, self._shard_fn(shard, shards, releases())
+
+    # -- reading ------------------------------------------------------------------------------
+    def _read_file(self, index: int, path: Path, size: int) -> None:
+        self.file_index = index
+        self.file_name = self.files[index]
         self.report.files += 1
         self.report.bytes += size
         try:
@@ -411,7 +658,7 @@ class _Run:
                 f"release ocid {ocid!r} in the record of {record_ocid!r} (grouped by its own)",
             )
         self.seq += 1
-        self.store.add(
+        self._add(
             Unit(ocid, self.seq, RELEASE, _text(release, raw), self.file_index, line, offset, index)
         )
         return True
@@ -481,7 +728,7 @@ class _Run:
             for kind, detail in problems:
                 self._warn(kind, index, line, offset, detail)
         self.seq += 1
-        self.store.add(
+        self._add(
             Unit(
                 ocid,
                 self.seq,

@@ -18,6 +18,18 @@ __all__ = [
 ]
 
 MAX_EXAMPLES = 5
+# The plain counters of IngestReport (added up by IngestReport.absorb).
+_COUNTERS = (
+    "files",
+    "bytes",
+    "documents",
+    "releases",
+    "records",
+    "compiled_from_records",
+    "merged",
+    "ocids",
+    "identical_duplicates",
+)
 
 
 class WarningKind(StrEnum):
@@ -203,6 +215,22 @@ class IngestReport:
         self.conflict_count += 1
         if len(self.conflicts) < self.max_listed:
             self.conflicts.append(conflict)
+
+    def absorb(self, other: IngestReport) -> None:
+        """Add ``other``, the report of a later part of the same run (a file or a range of
+        ocids read by a worker process), as if its events had come after this report's."""
+        for name in _COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for kind, summary in other.warnings.items():
+            mine = self.warnings.get(kind)
+            if mine is None:
+                mine = self.warnings[kind] = WarningSummary()
+            mine.count += summary.count
+            mine.examples.extend(summary.examples[: MAX_EXAMPLES - len(mine.examples)])
+        self.skipped_count += other.skipped_count
+        self.skipped.extend(other.skipped[: max(self.max_listed - len(self.skipped), 0)])
+        self.conflict_count += other.conflict_count
+        self.conflicts.extend(other.conflicts[: max(self.max_listed - len(self.conflicts), 0)])
 
     def warning_count(self, kind: WarningKind | str) -> int:
         summary = self.warnings.get(kind)

@@ -35,7 +35,19 @@ from typing import IO, Any, Final
 
 import orjson
 
-__all__ = ["COMPILED", "RELEASE", "GroupStore", "Unit", "ocid_order"]
+__all__ = [
+    "COMPILED",
+    "RELEASE",
+    "GroupStore",
+    "SpillWriter",
+    "Unit",
+    "bucket_count",
+    "drain_buckets",
+    "make_spill_root",
+    "ocid_order",
+    "remove_spill_root",
+    "spill_buffering",
+]
 
 RELEASE: Final = 0
 COMPILED: Final = 1
@@ -96,74 +108,20 @@ def ocid_order(ocid: str) -> tuple[int, str]:
     return zlib.crc32(ocid.encode("utf-8", "surrogatepass")), ocid
 
 
-class GroupStore:
-    """Collect :class:`Unit` objects and give them back grouped by ``ocid``."""
+class SpillWriter:
+    """Appends units as frames to ``len(paths)`` bucket files, chosen by CRC-32 range."""
 
-    def __init__(
-        self,
-        memory_budget: int,
-        spill_dir: Path | None,
-        expected_bytes: Callable[[], int],
-    ) -> None:
-        self._budget = memory_budget
-        self._held_limit = memory_budget // 2
-        self._bucket_limit = max(memory_budget // 4, 64 * 1024)
-        self._spill_dir = spill_dir
-        self._expected_bytes = expected_bytes
-        self._groups: dict[str, Unit | list[Unit]] = {}
-        self._held = 0
-        self._root: Path | None = None
-        self._made_spill_dir = False
+    def __init__(self, paths: list[Path], buffering: int) -> None:
+        self.paths = paths
         self._writers: list[IO[bytes]] = []
-        self._paths: list[Path] = []
-        self.buckets = 0
+        try:
+            for path in paths:
+                self._writers.append(path.open("wb", buffering=buffering))
+        except BaseException:
+            self.close()
+            raise
 
-    @property
-    def spilled(self) -> bool:
-        return self._root is not None
-
-    def add(self, unit: Unit) -> None:
-        if self._writers:
-            self._write(unit)
-            return
-        groups = self._groups
-        held = groups.get(unit.ocid)
-        if held is None:
-            groups[unit.ocid] = unit
-        elif type(held) is list:
-            held.append(unit)
-        else:
-            groups[unit.ocid] = [held, unit]  # type: ignore[list-item]
-        obj = unit.obj
-        self._held += (len(obj) if type(obj) is bytes else _PARSED_COST) + _UNIT_OVERHEAD
-        if self._held > self._held_limit:
-            self._start_spill()
-
-    # -- spilling ---------------------------------------------------------------------------
-    def _start_spill(self) -> None:
-        expected = max(self._expected_bytes(), 1)
-        count = min(max(math.ceil(expected * 1.25 / self._bucket_limit), 2), _MAX_BUCKETS)
-        spill_dir = self._spill_dir
-        if spill_dir is not None and not spill_dir.exists():
-            # e.g. screening passes "<run folder>/spill": make it, and remove it again at close.
-            spill_dir.mkdir(parents=True)
-            self._made_spill_dir = True
-        self._root = Path(tempfile.mkdtemp(prefix="tipaudit-ocds-", dir=spill_dir))
-        buffering = max(64 * 1024, self._budget // (8 * count))
-        self._paths = [self._root / f"bucket-{i:03d}" for i in range(count)]
-        self._writers = [path.open("wb", buffering=buffering) for path in self._paths]
-        self.buckets = count
-        held = self._groups
-        self._groups = {}
-        for group in held.values():
-            if type(group) is list:
-                for unit in group:
-                    self._write(unit)
-            else:
-                self._write(group)  # type: ignore[arg-type]
-        self._held = 0
-
-    def _write(self, unit: Unit) -> None:
+    def write(self, unit: Unit) -> None:
         ocid = unit.ocid.encode("utf-8", "surrogatepass")
         crc = zlib.crc32(ocid)
         index = unit.index.encode("utf-8", "surrogatepass")
@@ -193,57 +151,221 @@ class GroupStore:
         writer.write(index)
         writer.write(payload)
 
+    def close(self) -> None:
+        """Flush and close the files (safe to call more than once)."""
+        writers, self._writers = self._writers, []
+        for writer in writers:
+            writer.close()
+
+
+def make_spill_root(spill_dir: Path | None) -> tuple[Path, bool]:
+    """A private temporary folder in ``spill_dir``; also whether ``spill_dir`` had to be made.
+
+    Screening passes "<run folder>/spill", which does not exist yet: it is made here and should
+    be removed again (see :func:`remove_spill_root`).
+    """
+    made = False
+    if spill_dir is not None and not spill_dir.exists():
+        spill_dir.mkdir(parents=True)
+        made = True
+    return Path(tempfile.mkdtemp(prefix="tipaudit-ocds-", dir=spill_dir)), made
+
+
+def remove_spill_root(root: Path, spill_dir: Path | None, made_spill_dir: bool) -> None:
+    shutil.rmtree(root, ignore_errors=True)
+    if made_spill_dir and spill_dir is not None:
+        with contextlib.suppress(OSError):  # not empty: someone else uses it too
+            spill_dir.rmdir()
+
+
+def bucket_count(expected_bytes: int, memory_budget: int) -> int:
+    """How many buckets so that one is about a quarter of the budget (2 to 256)."""
+    limit = _bucket_limit(memory_budget)
+    return min(max(math.ceil(max(expected_bytes, 1) * 1.25 / limit), 2), _MAX_BUCKETS)
+
+
+def spill_buffering(memory_budget: int, count: int) -> int:
+    """The write buffer of each of ``count`` bucket files: all of them take 1/8 of the budget."""
+    return max(64 * 1024, memory_budget // (8 * count))
+
+
+def _bucket_limit(memory_budget: int) -> int:
+    return max(memory_budget // 4, 64 * 1024)
+
+
+class GroupStore:
+    """Collect :class:`Unit` objects and give them back grouped by ``ocid``."""
+
+    def __init__(
+        self,
+        memory_budget: int,
+        spill_dir: Path | None,
+        expected_bytes: Callable[[], int],
+    ) -> None:
+        self._budget = memory_budget
+        self._held_limit = memory_budget // 2
+        self._spill_dir = spill_dir
+        self._expected_bytes = expected_bytes
+        self._groups: dict[str, Unit | list[Unit]] = {}
+        self._held = 0
+        self._root: Path | None = None
+        self._made_spill_dir = False
+        self._spill: SpillWriter | None = None
+        self.buckets = 0
+
+    @property
+    def spilled(self) -> bool:
+        return self._root is not None
+
+    def add(self, unit: Unit) -> None:
+        if self._spill is not None:
+            self._spill.write(unit)
+            return
+        groups = self._groups
+        held = groups.get(unit.ocid)
+        if held is None:
+            groups[unit.ocid] = unit
+        elif type(held) is list:
+            held.append(unit)
+        else:
+            groups[unit.ocid] = [held, unit]  # type: ignore[list-item]
+        obj = unit.obj
+        self._held += (len(obj) if type(obj) is bytes else _PARSED_COST) + _UNIT_OVERHEAD
+        if self._held > self._held_limit:
+            self._start_spill()
+
+    # -- spilling ---------------------------------------------------------------------------
+    def _start_spill(self) -> None:
+        count = bucket_count(self._expected_bytes(), self._budget)
+        self._root, self._made_spill_dir = make_spill_root(self._spill_dir)
+        paths = [self._root / f"bucket-{i:03d}" for i in range(count)]
+        self._spill = spill = SpillWriter(paths, spill_buffering(self._budget, count))
+        self.buckets = count
+        held = self._groups
+        self._groups = {}
+        for group in held.values():
+            if type(group) is list:
+                for unit in group:
+                    spill.write(unit)
+            else:
+                spill.write(group)  # type: ignore[arg-type]
+        self._held = 0
+
     # -- reading back -----------------------------------------------------------------------
     def groups(self) -> Iterator[list[Unit]]:
         """The units of each ocid, in input order, ocids in :func:`ocid_order`."""
-        if not self._writers:
+        if self._spill is None:
             groups = self._groups
             for ocid in sorted(groups, key=ocid_order):
                 held = groups.pop(ocid)
                 yield held if type(held) is list else [held]  # type: ignore[list-item]
             return
-        for writer in self._writers:
-            writer.close()
-        count = len(self._paths)
-        for i, path in enumerate(self._paths):
-            lo = (i << 32) // count
-            hi = ((i + 1) << 32) // count
-            yield from self._drain(path, lo, hi, 0)
+        self._spill.close()
+        yield from drain_buckets([[path] for path in self._spill.paths], self._budget)
 
-    def _drain(self, path: Path, lo: int, hi: int, depth: int) -> Iterator[list[Unit]]:
-        size = path.stat().st_size
-        if size > self._bucket_limit and depth < _MAX_SPLIT_DEPTH and hi - lo > 1:
-            yield from self._split(path, lo, hi, depth, size)
-            return
-        data = path.read_bytes()
-        path.unlink()
-        frames: dict[str, list[int]] = {}
-        crcs: dict[str, int] = {}
-        header_size = _HEADER.size
+    def close(self) -> None:
+        """Remove the temporary files (safe to call more than once)."""
+        if self._spill is not None:
+            self._spill.close()
+        self._groups = {}
+        if self._root is not None:
+            remove_spill_root(self._root, self._spill_dir, self._made_spill_dir)
+            self._root = None
+            self._made_spill_dir = False
+
+
+def drain_buckets(
+    buckets: list[list[Path]], memory_budget: int, first: int = 0, stop: int | None = None
+) -> Iterator[list[Unit]]:
+    """The groups of buckets ``first`` to ``stop`` (exclusive) of ``len(buckets)``, in order.
+
+    Each bucket is given as the files that hold its frames (one per process that wrote it);
+    they are removed as they are read. Groups come in :func:`ocid_order`, units in input order.
+    """
+    count = len(buckets)
+    limit = _bucket_limit(memory_budget)
+    buffer = _BucketBuffer()
+    for i in range(first, count if stop is None else stop):
+        lo = (i << 32) // count
+        hi = ((i + 1) << 32) // count
+        yield from _drain(buckets[i], lo, hi, 0, limit, buffer)
+
+
+class _BucketBuffer:
+    """One buffer that every bucket of a drain is read into, in turn.
+
+    Why: a bucket is about a quarter of the memory budget; reading each into new memory
+    would make the system map and zero that much afresh every time (slow on virtual machines).
+    """
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+
+    def load(self, paths: list[Path]) -> memoryview:
+        sizes = [path.stat().st_size for path in paths]
+        total = sum(sizes)
+        if len(self._data) < total:
+            self._data = bytearray(total)
+        view = memoryview(self._data)
         position = 0
-        while position < len(data):
-            crc, ocid_len, payload_len, *_, index_len = _HEADER.unpack_from(data, position)
-            start = position + header_size
-            ocid = data[start : start + ocid_len].decode("utf-8", "surrogatepass")
-            found = frames.get(ocid)
-            if found is None:
-                frames[ocid] = [position]
-                crcs[ocid] = crc
-            else:
-                found.append(position)
-            position = start + ocid_len + index_len + payload_len
-        for ocid in sorted(frames, key=lambda o: (crcs[o], o)):
-            units = [_decode(data, offset) for offset in frames.pop(ocid)]
-            units.sort(key=lambda u: u.seq)
-            yield units
+        for path, size in zip(paths, sizes, strict=True):
+            with path.open("rb", buffering=0) as handle:
+                end = position + size
+                while position < end:
+                    read = handle.readinto(view[position:end])
+                    if not read:
+                        raise OSError(f"{path}: shorter than expected")
+                    position += read
+        return view[:total]
 
-    def _split(self, path: Path, lo: int, hi: int, depth: int, size: int) -> Iterator[list[Unit]]:
-        parts = min(max(math.ceil(size * 2 / self._bucket_limit), 2), _MAX_BUCKETS, hi - lo)
-        span = hi - lo
-        sub_paths = [path.with_name(f"{path.name}.{i:03d}") for i in range(parts)]
-        writers = [p.open("wb", buffering=64 * 1024) for p in sub_paths]
-        header_size = _HEADER.size
-        try:
+
+def _drain(
+    paths: list[Path], lo: int, hi: int, depth: int, limit: int, buffer: _BucketBuffer
+) -> Iterator[list[Unit]]:
+    size = sum(path.stat().st_size for path in paths)
+    if size > limit and depth < _MAX_SPLIT_DEPTH and hi - lo > 1:
+        yield from _split(paths, lo, hi, depth, size, limit, buffer)
+        return
+    data = buffer.load(paths)
+    for path in paths:
+        path.unlink()
+    frames: dict[str, list[int]] = {}
+    crcs: dict[str, int] = {}
+    header_size = _HEADER.size
+    position = 0
+    while position < len(data):
+        crc, ocid_len, payload_len, *_, index_len = _HEADER.unpack_from(data, position)
+        start = position + header_size
+        ocid = str(data[start : start + ocid_len], "utf-8", "surrogatepass")
+        found = frames.get(ocid)
+        if found is None:
+            frames[ocid] = [position]
+            crcs[ocid] = crc
+        else:
+            found.append(position)
+        position = start + ocid_len + index_len + payload_len
+    for ocid in sorted(frames, key=lambda o: (crcs[o], o)):
+        units = [_decode(data, offset) for offset in frames.pop(ocid)]
+        units.sort(key=lambda u: u.seq)
+        yield units
+
+
+def _split(
+    paths: list[Path],
+    lo: int,
+    hi: int,
+    depth: int,
+    size: int,
+    limit: int,
+    buffer: _BucketBuffer,
+) -> Iterator[list[Unit]]:
+    parts = min(max(math.ceil(size * 2 / limit), 2), _MAX_BUCKETS, hi - lo)
+    span = hi - lo
+    sub_paths = [paths[0].with_name(f"{paths[0].name}.{i:03d}") for i in range(parts)]
+    writers = [p.open("wb", buffering=64 * 1024) for p in sub_paths]
+    header_size = _HEADER.size
+    try:
+        for path in paths:
             with path.open("rb", buffering=1024 * 1024) as reader:
                 while True:
                     header = reader.read(header_size)
@@ -254,31 +376,17 @@ class GroupStore:
                     target = writers[((crc - lo) * parts) // span]
                     target.write(header)
                     target.write(body)
-        finally:
-            for writer in writers:
-                writer.close()
-        path.unlink()
-        for i, sub in enumerate(sub_paths):
-            yield from self._drain(
-                sub, lo + (i * span) // parts, lo + ((i + 1) * span) // parts, depth + 1
-            )
-
-    def close(self) -> None:
-        """Remove the temporary files (safe to call more than once)."""
-        for writer in self._writers:
+    finally:
+        for writer in writers:
             writer.close()
-        self._writers = []
-        self._groups = {}
-        if self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
-        if self._made_spill_dir and self._spill_dir is not None:
-            with contextlib.suppress(OSError):  # not empty: someone else uses it too
-                self._spill_dir.rmdir()
-            self._made_spill_dir = False
+    for path in paths:
+        path.unlink()
+    for i, sub in enumerate(sub_paths):
+        sub_lo = lo + (i * span) // parts
+        yield from _drain([sub], sub_lo, lo + ((i + 1) * span) // parts, depth + 1, limit, buffer)
 
 
-def _decode(data: bytes, position: int) -> Unit:
+def _decode(data: memoryview, position: int) -> Unit:
     (
         _crc,
         ocid_len,
@@ -292,11 +400,11 @@ def _decode(data: bytes, position: int) -> Unit:
         index_len,
     ) = _HEADER.unpack_from(data, position)
     start = position + _HEADER.size
-    ocid = data[start : start + ocid_len].decode("utf-8", "surrogatepass")
+    ocid = str(data[start : start + ocid_len], "utf-8", "surrogatepass")
     start += ocid_len
-    index = data[start : start + index_len].decode("utf-8", "surrogatepass")
+    index = str(data[start : start + index_len], "utf-8", "surrogatepass")
     start += index_len
-    view = memoryview(data)[start : start + payload_len]
+    view = data[start : start + payload_len]
     # marshal frames are written by this process into its private temporary folder (see above)
     obj: dict[str, Any] = (
         orjson.loads(view) if codec == _CODEC_JSON else marshal.loads(view)  # noqa: S302
