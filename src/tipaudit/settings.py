@@ -80,6 +80,54 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(
         15, ge=1, description="How long an account stays locked after too many failed log-ins."
     )
+    # -- public reports ----------------------------------------------------------------------
+    reports_private_key_file: Path | None = Field(
+        None,
+        description="Private key that opens public reports for reviewers (X25519); default "
+        "`keys/reports-organisation.key` in the data folder. Keep it off database backups. The "
+        "public intake does not need it (`serve --intake-only` runs without it).",
+    )
+    reports_upload_dir: Path | None = Field(
+        None,
+        description="Folder of encrypted report attachments; default `reports/uploads` in the "
+        "data folder.",
+    )
+    reports_max_attachments: int = Field(
+        5, ge=0, le=50, description="Files a reporter may attach to one report or message."
+    )
+    reports_max_attachment_mb: int = Field(
+        10, ge=1, le=100, description="Largest attachment accepted, in megabytes."
+    )
+    reports_receipt_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Wrong receipts for one report locator before it is locked for a while.",
+    )
+    reports_receipt_lock_minutes: int = Field(
+        30, ge=1, description="How long a report locator stays locked after too many failures."
+    )
+    reports_receipt_global_failures_per_minute: int = Field(
+        60,
+        ge=1,
+        description="Wrong receipts per minute across the service before every receipt check "
+        "waits for the next minute (a brake on mass guessing; stored, so it survives restarts).",
+    )
+    reports_max_submissions_per_minute: int = Field(
+        600, ge=1, description="New public reports accepted per minute across the service."
+    )
+    reports_retention_days: dict[str, int] = Field(
+        default_factory=lambda: {"closed": 730},
+        description="Days a report is kept after it entered each state, as JSON, e.g. "
+        '`{"closed": 730, "feedback": 1095}`; a state not named is kept until it moves on. '
+        "`tipaudit reports purge` deletes expired reports and their attachments.",
+    )
+    reports_min_cell: int = Field(
+        11,
+        ge=3,
+        le=1000,
+        description="Smallest count the public report statistics show; smaller counts, and "
+        "the cells that would reveal them, are suppressed (see docs/transparency.md).",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -102,6 +150,14 @@ class Settings(BaseSettings):
     @property
     def resolved_audit_checkpoint_file(self) -> Path:
         return self.audit_checkpoint_file or self.data_dir / "audit" / "checkpoints.jsonl"
+
+    @property
+    def resolved_reports_private_key_file(self) -> Path:
+        return self.reports_private_key_file or self.data_dir / "keys" / "reports-organisation.key"
+
+    @property
+    def resolved_reports_upload_dir(self) -> Path:
+        return self.reports_upload_dir or self.data_dir / "reports" / "uploads"
 
     @property
     def secure_cookies(self) -> bool:

@@ -145,3 +145,34 @@ def test_screen_procurement_suppliers(run, demo_run_folder: Path, tmp_path: Path
     by_run = run("entities", "screen", "--run", demo_run_folder.name, "--lists", "fictional-demo")
     assert 0 == by_run.exit_code, by_run.output
     assert "possible match(es)" in by_run.output
+
+
+def test_screening_in_worker_processes_gives_the_same_rows(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path
+) -> None:
+    """``--workers 2`` (forked processes) writes exactly the rows one process writes, in the
+    same order, as CSV and as valid JSON; no partial file is left behind."""
+    _import_samples(run)
+    names = tmp_path / "names.csv"
+    with names.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "name"])
+        listed = (DATA / "un-sc-sample.csv").read_text(encoding="utf-8").splitlines()
+        for i, row in enumerate(csv.DictReader(listed[:301])):
+            writer.writerow([f"q{i}", row["name"] + (" x" if i % 3 else "")])
+    outputs = {}
+    for workers in ("1", "2"):
+        for suffix in (".csv", ".json"):
+            out = tmp_path / f"w{workers}{suffix}"
+            result = run(
+                "entities", "screen", str(names), "--lists", "un-sc-sample",
+                "--workers", workers, "--out", str(out),
+            )  # fmt: skip
+            assert 0 == result.exit_code, result.output
+            outputs[workers, suffix] = out.read_text(encoding="utf-8")
+    assert outputs["1", ".csv"] == outputs["2", ".csv"]
+    assert outputs["1", ".json"] == outputs["2", ".json"]
+    rows = json.loads(outputs["2", ".json"])
+    assert len(rows) == len(list(csv.DictReader(outputs["2", ".csv"].splitlines(keepends=True))))
+    assert sum(1 for r in rows if r["match"]) >= 250
+    assert not list(tmp_path.glob(".*.partial"))

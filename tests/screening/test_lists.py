@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from tipaudit.screening.lists import (
 DATA = Path(__file__).resolve().parents[2] / "src" / "tipaudit" / "screening" / "data"
 
 
-def _ftm(*entities: dict[str, object]) -> str:
+def _ftm(*entities: Mapping[str, object]) -> str:
     return "".join(json.dumps(e) + "\n" for e in entities)
 
 

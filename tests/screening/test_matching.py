@@ -30,7 +30,7 @@ def _score(
 ) -> float:
     entity_fields = {k[7:]: v for k, v in query_fields.items() if k.startswith("entity_")}
     q_fields = {k: v for k, v in query_fields.items() if not k.startswith("entity_")}
-    query = Query("q", schema, (query_name,), **q_fields)  # type: ignore[arg-type]
+    query = Query("q", schema, (query_name,), **q_fields)
     entity = ListEntity("e", entity_schema or schema, (entity_name,), **entity_fields)  # type: ignore[arg-type]
     return Scorer().score(query, entity).score
 

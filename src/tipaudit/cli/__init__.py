@@ -17,7 +17,10 @@ from tipaudit.cli import (
     data,
     entities,
     indicators,
+    policy,
     procurement,
+    reports,
+    reports_export,
     server,
     users,
 )
@@ -61,7 +64,10 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(indicators.app, name="indicators")
 app.add_typer(data.app, name="data")
 app.add_typer(procurement.app, name="procurement")
+app.add_typer(policy.app, name="policy")
 app.add_typer(entities.app, name="entities")
+app.add_typer(reports.app, name="reports")
+reports_export.register(reports.app)
 app.command("country")(country.country)
 app.command("serve")(server.serve)
 app.command("demo")(server.demo)

@@ -120,6 +120,7 @@ def screen_command(
             options=IngestOptions(on_error=mode),
             config=config,
             progress=update,
+            entity_flags=services.procurement_entity_flags(),
         )
     summary = run.summary
     ingest = summary["ingest"]
@@ -150,6 +151,26 @@ def screen_command(
         write_html_report(run, html)
         typer.echo(f"wrote the report to {html}")
     typer.echo(f"run {folder.name} saved in {folder}")
+
+
+@app.command("rescore")
+def rescore_command(
+    ctx: typer.Context,
+    run_id: str | None = typer.Argument(None, help="Run id (default: the newest run)."),
+) -> None:
+    """Recompute a run's register with the current entity-screening results.
+
+    Confirmed watchlist matches and credible or substantiated allegations about the run's
+    suppliers become factors; rejected matches and unreviewed allegations do not. The OCDS
+    files are not read again.
+    """
+    context = _context.get(ctx)
+    run = context.services().refresh_procurement_register(run_id)
+    levels = run.summary["levels"]
+    typer.echo(
+        f"rescored run {run.folder.name} with {run.summary['entity_flags']} entity flag(s): "
+        f"{levels['high']:,} high, {levels['medium']:,} medium, {levels['low']:,} low"
+    )
 
 
 @app.command("runs")

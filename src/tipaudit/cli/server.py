@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from tipaudit.cli import _context
+from tipaudit.cli import _context, entities, policy_register
 from tipaudit.cli.users import CLI_ACTOR, generate_password
 from tipaudit.core.roles import Role
 from tipaudit.storage.migrate import current_revision, downgrade, head_revision
@@ -15,15 +15,23 @@ from tipaudit.storage.migrate import current_revision, downgrade, head_revision
 db_app = typer.Typer(help="The database schema: upgrade, downgrade, show the revision.")
 
 
-def _run(context: _context.CliContext, host: str, port: int) -> None:
+def _run(context: _context.CliContext, host: str, port: int, *, intake_only: bool = False) -> None:
     import uvicorn
+    from fastapi import FastAPI
 
     from tipaudit.logs import configure_logging
     from tipaudit.web.app import create_app
+    from tipaudit.web.intake import MOUNT_PATH, create_intake_server
 
     configure_logging(context.settings.log_level)
-    application = create_app(context.settings, services=context.services())
-    typer.echo(f"tipaudit console at http://{host}:{port}/  (Ctrl+C stops it)")
+    application: FastAPI
+    if intake_only:
+        application = create_intake_server(context.settings, context.services())
+        typer.echo(f"tipaudit public report intake only at http://{host}:{port}{MOUNT_PATH}/")
+    else:
+        application = create_app(context.settings, services=context.services())
+        typer.echo(f"tipaudit console at http://{host}:{port}/  (Ctrl+C stops it)")
+        typer.echo(f"public report form at http://{host}:{port}{MOUNT_PATH}/")
     # access_log=False: request lines would carry client addresses, which tipaudit never logs.
     uvicorn.run(application, host=host, port=port, access_log=False, log_level="warning")
 
@@ -32,9 +40,15 @@ def serve(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+    intake_only: bool = typer.Option(
+        False,
+        "--intake-only",
+        help="Serve only the public report form at /report (no console, no API, no staff "
+        "log-in); it does not need the reviewers' private key.",
+    ),
 ) -> None:
-    """Serve the web console, the public pages and the JSON API."""
-    _run(_context.get(ctx), host, port)
+    """Serve the web console, the public pages (with the report form at /report) and the API."""
+    _run(_context.get(ctx), host, port, intake_only=intake_only)
 
 
 def demo(
@@ -63,6 +77,9 @@ def demo(
         typer.echo("accounts already exist; use `tipaudit user passwd admin` to reset a password")
     _screen_demo_data(context)
     _import_sample_lists(context)
+    entities.prepare_demo(context)
+    policy_register.prepare_demo(context)
+    typer.echo(f"public reports key: {context.services().reports.ensure_key()[:16]}…")
     if not no_serve:
         _run(context, host, port)
 
@@ -121,10 +138,6 @@ def _import_sample_lists(context: _context.CliContext) -> None:
             CLI_ACTOR, slug, data / file, "csv", title=title, source=source, kind=kind
         )
         typer.echo(f"imported the sample list {slug}: {result.entries} entries")
-    typer.echo(
-        "screen the demo suppliers against them: "
-        "tipaudit entities screen --procurement --lists un-sc-sample,fictional-demo"
-    )
 
 
 @db_app.command("upgrade")

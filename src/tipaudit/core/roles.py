@@ -44,6 +44,7 @@ class Permission(StrEnum):
     VETTING_DECIDE = "vetting:decide"
     POLICY_READ = "policy:read"
     POLICY_ASSESS = "policy:assess"
+    REPORTS_READ = "reports:read"
     REPORTS_TRIAGE = "reports:triage"
     REPORTS_INVESTIGATE = "reports:investigate"
     REPORTS_DECIDE = "reports:decide"
@@ -71,11 +72,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.PROCUREMENT_READ,
     },
     Role.POLICY_ANALYST: _EVERY_ROLE | {Permission.POLICY_READ, Permission.POLICY_ASSESS},
-    Role.INTAKE_OFFICER: _EVERY_ROLE | {Permission.REPORTS_TRIAGE},
+    Role.INTAKE_OFFICER: _EVERY_ROLE | {Permission.REPORTS_READ, Permission.REPORTS_TRIAGE},
     Role.INVESTIGATOR: _EVERY_ROLE
-    | {Permission.REPORTS_TRIAGE, Permission.REPORTS_INVESTIGATE, Permission.ENTITIES_READ},
+    | {
+        Permission.REPORTS_READ,
+        Permission.REPORTS_TRIAGE,
+        Permission.REPORTS_INVESTIGATE,
+        Permission.ENTITIES_READ,
+    },
     Role.DECISION_MAKER: _EVERY_ROLE
     | {
+        Permission.REPORTS_READ,
         Permission.REPORTS_DECIDE,
         Permission.APPROVALS_DECIDE,
         Permission.VETTING_DECIDE,

@@ -12,7 +12,9 @@ Weights follow UK PPN 02/23's logic that more than one indicator triggers assess
   country where the list names it);
 * ``moderate`` — one indicator among several (industry, workforce, location, competition,
   price, subcontracting, amendments);
-* ``context`` — changes the actions required (the FAR compliance-plan trigger), not the level.
+* ``context`` — changes the actions required (the FAR compliance-plan trigger), not the level;
+* ``to review`` — shown so that someone reviews it (an unreviewed watchlist match), never
+  counted in the level or the score.
 
 Levels: **high** when a strong factor meets any other strong or moderate factor, or three
 moderate factors meet; **medium** for one strong factor alone or two moderate ones; **low**
@@ -32,7 +34,7 @@ import pyarrow as pa
 from tipaudit.procurement.classify.model import INDUSTRIES
 from tipaudit.refdata import ReferenceData
 
-Weight = Literal["strong", "moderate", "context"]
+Weight = Literal["strong", "moderate", "context", "to review"]
 
 LABOUR_INTENSIVE = (
     "cleaning_services",
@@ -153,8 +155,64 @@ FACTORS: dict[str, Factor] = {
             "and the supplier is outside the buyer's country ({country_name}).",
             "context",
         ),
+        Factor(
+            "supplier_allegation",
+            "Supplier named in a credible allegation",
+            "strong",
+            "The government's allegations register: reports reviewed as credible or "
+            "substantiated (never an unreviewed report on its own); the match confirmed by a "
+            "reviewer",
+            (),
+            "The supplier matches {detail} in the government's allegations register, "
+            "reviewed as {text}.",
+            "entity",
+        ),
+        Factor(
+            "supplier_listed",
+            "Supplier on a watchlist (match confirmed)",
+            "strong",
+            "Entity screening against the imported watchlists; the match confirmed by a reviewer",
+            (),
+            "A reviewer confirmed that the supplier is {detail}: {text}.",
+            "entity",
+        ),
+        Factor(
+            "supplier_possible_match",
+            "Supplier resembles a watchlist entry (not yet reviewed)",
+            "to review",
+            "Entity screening against the imported watchlists; the match awaits review",
+            (),
+            "The supplier's name resembles {detail} ({text}); a reviewer has not yet "
+            "confirmed or rejected the match.",
+            "entity",
+        ),
     )
 }
+
+# The factors that come from entity screening rather than from the OCDS data.
+ENTITY_FACTORS = ("supplier_allegation", "supplier_listed", "supplier_possible_match")
+
+
+@dataclass(frozen=True)
+class EntityFlag:
+    """A supplier's match with a watchlist entry or an allegation, from entity screening.
+
+    ``factor`` is one of :data:`ENTITY_FACTORS`: a credible or substantiated allegation, a
+    confirmed watchlist match, or a possible match nobody has reviewed yet. Rejected matches and
+    allegations that are pending or unsubstantiated are never flags.
+    """
+
+    supplier_key: str
+    factor: str
+    entity: str  # "ACME Ltd (entry X) on List Y"
+    status: str  # "credible", "substantiated", "confirmed by a reviewer", "score 0.82"
+    reason: str = ""  # the listing's reason or the allegation's summary
+    score: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.factor not in ENTITY_FACTORS:
+            raise ValueError(f"an entity flag's factor must be one of {ENTITY_FACTORS}")
+
 
 INDUSTRY_NAMES = {
     "agriculture": "agriculture",
@@ -198,6 +256,18 @@ FAR_ACTION = (
 )
 
 
+ENTITY_ACTION = (
+    "Open or review the supplier's vetting case before any award, renewal or payment: the "
+    "allegation or listing, the supplier's response, and whether to require remediation, "
+    "suspend payments or end the contract (decisions are recorded and need a second officer "
+    "where an allegation is credible)."
+)
+POSSIBLE_MATCH_ACTION = (
+    "Review the possible watchlist match (confirm or reject it under Entities & vetting) "
+    "before relying on this register for the supplier."
+)
+
+
 @dataclass(frozen=True)
 class ScreeningConfig:
     """Thresholds of the rules; every one is reported with the results."""
@@ -220,6 +290,19 @@ class ScreeningConfig:
     #: Contract values above this multiple of the award value after amendments are flagged.
     amendment_increase_ratio: float = 1.1
 
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> ScreeningConfig:
+        """The configuration recorded in a run's ``run.json`` (see :meth:`to_dict`)."""
+        return cls(
+            far_threshold_usd=float(values["far_threshold_usd"]),
+            usd_rates={str(k): float(v) for k, v in values["usd_rates"].items()},
+            gsi_prevalence=float(values["gsi_prevalence"]),
+            gsi_government_response=float(values["gsi_government_response"]),
+            risky_tiers=tuple(values["risky_tiers"]),
+            low_price_ratio=float(values["low_price_ratio"]),
+            amendment_increase_ratio=float(values["amendment_increase_ratio"]),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "far_threshold_usd": self.far_threshold_usd,
@@ -235,7 +318,28 @@ class ScreeningConfig:
 # -- reference tables ----------------------------------------------------------------------------
 
 
-def reference_tables(refdata: ReferenceData, config: ScreeningConfig) -> dict[str, pa.Table]:
+def entity_flag_table(flags: Sequence[EntityFlag]) -> pa.Table:
+    """Entity-screening flags as the ``ref_entity_flags`` table the rules join on."""
+
+    def text(flag: EntityFlag) -> str:
+        return f"{flag.status}; {flag.reason}" if flag.reason else flag.status
+
+    return pa.table(
+        {
+            "supplier_key": pa.array([f.supplier_key for f in flags], pa.string()),
+            "factor": pa.array([f.factor for f in flags], pa.string()),
+            "detail": pa.array([f.entity for f in flags], pa.string()),
+            "text": pa.array([text(f) for f in flags], pa.string()),
+            "number": pa.array([f.score for f in flags], pa.float64()),
+        }
+    )
+
+
+def reference_tables(
+    refdata: ReferenceData,
+    config: ScreeningConfig,
+    entity_flags: Sequence[EntityFlag] = (),
+) -> dict[str, pa.Table]:
     """The reference data the rules join against, as small Arrow tables."""
     goods = refdata.ilab_goods()
     ilab = pa.table(
@@ -287,6 +391,7 @@ def reference_tables(refdata: ReferenceData, config: ScreeningConfig) -> dict[st
         "ref_usd": pa.table(
             {"currency": [c for c, _ in rates], "rate": [float(r) for _, r in rates]}
         ),
+        "ref_entity_flags": entity_flag_table(entity_flags),
     }
 
 
@@ -459,6 +564,22 @@ def compute_factors(
         )
     )
 
+    flags = ref["ref_entity_flags"]
+    flagged = supplier_places.join(flags, "supplier_key")
+    for code in ENTITY_FACTORS:
+        hits = flagged.filter(flagged.factor == code)
+        rules.append(
+            _shape(
+                hits,
+                code,
+                ocid=hits.ocid,
+                supplier_key=hits.supplier_key,
+                detail=hits.detail,
+                text=hits.text,
+                number=hits.number,
+            )
+        )
+
     factors = rules[0]
     for more in rules[1:]:
         factors = factors.union(more)
@@ -577,6 +698,7 @@ def explain(row: Mapping[str, Any], country_names: Mapping[str, str]) -> str:
         "country_name": country_names.get(country or "", country or "an unknown country"),
         "industry_name": INDUSTRY_NAMES.get(row.get("industry") or "", row.get("industry") or ""),
         "labour": row.get("detail") or "",
+        "detail": row.get("detail") or "",
         "text": row.get("text") or "",
         "number": f"{number:,.0f}" if isinstance(number, int | float) else "",
         "number2": f"{number2:,.0f}" if isinstance(number2, int | float) else "",
@@ -591,6 +713,10 @@ def actions_for(level: str, factor_codes: Sequence[str]) -> list[str]:
     actions = list(ACTIONS[level])
     if "far_compliance_plan" in factor_codes:
         actions.append(FAR_ACTION)
+    if "supplier_allegation" in factor_codes or "supplier_listed" in factor_codes:
+        actions.append(ENTITY_ACTION)
+    elif "supplier_possible_match" in factor_codes:
+        actions.append(POSSIBLE_MATCH_ACTION)
     return actions
 
 

@@ -15,6 +15,7 @@ chosen engine, and leaves everything in one run folder::
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import time
@@ -31,6 +32,7 @@ import pyarrow.parquet as pq
 from tipaudit.procurement.engine import open_engine
 from tipaudit.procurement.ingest import IngestOptions, IngestReport, ProgressTick, iter_compiled
 from tipaudit.procurement.rules import (
+    EntityFlag,
     ScreeningConfig,
     compute_factors,
     compute_register,
@@ -122,8 +124,13 @@ def screen(
     options: IngestOptions | None = None,
     config: ScreeningConfig | None = None,
     progress: Callable[[Progress], None] | None = None,
+    entity_flags: Sequence[EntityFlag] = (),
 ) -> ScreeningRun:
-    """Screen OCDS ``inputs`` into a new run under ``folder`` (which must not exist yet)."""
+    """Screen OCDS ``inputs`` into a new run under ``folder`` (which must not exist yet).
+
+    ``entity_flags`` are what entity screening found about the suppliers (watchlist matches,
+    credible allegations); :func:`rescore` applies new ones to a finished run.
+    """
     options = options or IngestOptions()
     config = config or ScreeningConfig()
     report = IngestReport()
@@ -159,29 +166,9 @@ def screen(
                 Progress(phase="screening", releases=report.releases, processes=rows["processes"])
             )
         engine_started = time.perf_counter()
-        workdir = folder / "engine"
-        workdir.mkdir()
-        with open_engine(engine, workdir=workdir) as running:
-            tables = running.read_tables(folder / "tables")
-            ref = {
-                name: running.table(name, data)
-                for name, data in reference_tables(refdata, config).items()
-            }
-            factors = compute_factors(tables, ref, config)
-            uncertainties = compute_uncertainties(tables, config)
-            register = compute_register(tables["processes"], factors, uncertainties)
-            suppliers = supplier_rollup(tables["suppliers"], register, factors)
-            results = {
-                "register": register,
-                "factors": factors,
-                "uncertainties": uncertainties,
-                "suppliers": suppliers,
-            }
-            for name, expr in results.items():
-                running.to_parquet(
-                    expr.order_by(SORT_KEYS[name]), folder / "results" / f"{name}.parquet"
-                )
-        shutil.rmtree(workdir, ignore_errors=True)
+        compute_results(
+            folder, refdata=refdata, config=config, engine=engine, entity_flags=entity_flags
+        )
         shutil.rmtree(spill, ignore_errors=True)
         timings["engine_seconds"] = time.perf_counter() - engine_started
     except BaseException:
@@ -196,6 +183,7 @@ def screen(
         "levels": levels,
         "ingest": report.to_dict(),
         "config": config.to_dict(),
+        "entity_flags": len(entity_flags),
         "reference_data": {
             info.kind.value: info.edition for info in refdata.datasets() if info.serving
         },
@@ -205,6 +193,100 @@ def screen(
         json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8"
     )
     return ScreeningRun(folder=folder, summary=summary)
+
+
+def compute_results(
+    folder: Path,
+    *,
+    refdata: ReferenceData,
+    config: ScreeningConfig,
+    engine: str,
+    entity_flags: Sequence[EntityFlag],
+    results_folder: Path | None = None,
+) -> None:
+    """Factors, uncertainties, register and suppliers from the run's tables, as Parquet."""
+    out = results_folder or folder / "results"
+    workdir = folder / "engine"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir()
+    try:
+        with open_engine(engine, workdir=workdir) as running:
+            tables = running.read_tables(folder / "tables")
+            ref = {
+                name: running.table(name, data)
+                for name, data in reference_tables(refdata, config, entity_flags).items()
+            }
+            factors = compute_factors(tables, ref, config)
+            uncertainties = compute_uncertainties(tables, config)
+            register = compute_register(tables["processes"], factors, uncertainties)
+            suppliers = supplier_rollup(tables["suppliers"], register, factors)
+            results = {
+                "register": register,
+                "factors": factors,
+                "uncertainties": uncertainties,
+                "suppliers": suppliers,
+            }
+            for name, expr in results.items():
+                running.to_parquet(expr.order_by(SORT_KEYS[name]), out / f"{name}.parquet")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def rescore(
+    run: ScreeningRun,
+    *,
+    refdata: ReferenceData,
+    entity_flags: Sequence[EntityFlag],
+    engine: str | None = None,
+) -> ScreeningRun:
+    """Recompute a finished run's results with new entity-screening flags.
+
+    The tables are not read again from OCDS: only the rules run, with the thresholds recorded
+    in ``run.json``. The new results replace the old ones whole (written aside, then swapped),
+    and ``run.json`` records when and with how many flags.
+    """
+    with (run.folder / ".rescore.lock").open("a") as lock:
+        # One rescore of a run at a time (two decisions made together). Readers are not
+        # blocked; the old results are swapped for the new ones by two renames.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _rescore(ScreeningRun.open(run.folder), refdata, entity_flags, engine)
+
+
+def _rescore(
+    run: ScreeningRun,
+    refdata: ReferenceData,
+    entity_flags: Sequence[EntityFlag],
+    engine: str | None,
+) -> ScreeningRun:
+    summary = dict(run.summary)
+    config = ScreeningConfig.from_dict(summary["config"])
+    fresh = run.folder / "results.new"
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir()
+    try:
+        compute_results(
+            run.folder,
+            refdata=refdata,
+            config=config,
+            engine=engine or summary.get("engine", "duckdb"),
+            entity_flags=entity_flags,
+            results_folder=fresh,
+        )
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    old = run.folder / "results.old"
+    shutil.rmtree(old, ignore_errors=True)
+    run.results.rename(old)
+    fresh.rename(run.results)
+    shutil.rmtree(old, ignore_errors=True)
+    summary["levels"] = count_levels(run.result("register"))
+    summary["entity_flags"] = len(entity_flags)
+    summary["rescored"] = datetime.now(UTC).isoformat(timespec="seconds")
+    (run.folder / "run.json").write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    return ScreeningRun(folder=run.folder, summary=summary)
 
 
 def count_levels(register: Path) -> dict[str, int]:

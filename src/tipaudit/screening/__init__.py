@@ -15,7 +15,9 @@ from tipaudit.screening.scoring import (
     FeatureResult,
     Match,
     Scorer,
+    score_candidates,
     screen,
+    screen_many,
 )
 
 __all__ = [
@@ -32,5 +34,7 @@ __all__ = [
     "normalise_date",
     "normalise_identifier",
     "normalise_name",
+    "score_candidates",
     "screen",
+    "screen_many",
 ]

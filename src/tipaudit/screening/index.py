@@ -20,12 +20,14 @@ come first.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
 from rigour.text import metaphone
 
 from tipaudit.screening.model import ListEntity, Query, Record
@@ -62,7 +64,7 @@ def name_keys(names: Iterable[NormalisedName]) -> set[str]:
             if i + 1 < len(tokens):
                 keys.add("t:" + token + tokens[i + 1])
             if len(token) >= 3 and token.isalpha():
-                code = metaphone(token)
+                code = _metaphone(token)
                 if code:
                     keys.add("p:" + code)
             if len(token) >= 5:
@@ -70,6 +72,11 @@ def name_keys(names: Iterable[NormalisedName]) -> set[str]:
             if len(token) >= 4:
                 keys.add("a:" + "".join(sorted(token)))
     return keys
+
+
+@lru_cache(maxsize=200_000)
+def _metaphone(token: str) -> str:
+    return metaphone(token)
 
 
 def record_keys(record: Record, names: Iterable[NormalisedName]) -> set[str]:
@@ -103,7 +110,7 @@ class MatchIndex:
         self._entities: list[ListEntity] = []
         self._names: list[tuple[NormalisedName, ...]] = []
         self._by_id: dict[str, int] = {}
-        self._postings: dict[str, list[int]] = {}
+        postings: dict[str, list[int]] = {}
         token_df: Counter[str] = Counter()
         for entity in entities:
             if entity.id in self._by_id:
@@ -114,9 +121,14 @@ class MatchIndex:
             self._entities.append(entity)
             self._names.append(names)
             for key in record_keys(entity, names):
-                self._postings.setdefault(key, []).append(position)
+                postings.setdefault(key, []).append(position)
             token_df.update({t for n in names for t in n.tokens})
         self._token_df = token_df
+        self._weights: dict[str, float] = {}
+        # Arrays: a query sums key weights over thousands of positions in a few numpy calls.
+        self._postings: dict[str, npt.NDArray[np.int32]] = {
+            key: np.asarray(positions, dtype=np.int32) for key, positions in postings.items()
+        }
 
     def __len__(self) -> int:
         return len(self._entities)
@@ -136,7 +148,12 @@ class MatchIndex:
 
     def token_weight(self, token: str) -> float:
         """The rarity of a name token in this list: ``log(1 + N / (1 + df))``, at least a little."""
-        return math.log(1.0 + len(self._entities) / (1.0 + self._token_df.get(token, 0)))
+        weight = self._weights.get(token)
+        if weight is None:
+            weight = math.log(1.0 + len(self._entities) / (1.0 + self._token_df.get(token, 0)))
+            if len(self._weights) < 1_000_000:
+                self._weights[token] = weight
+        return weight
 
     def token_frequency(self, token: str) -> int:
         """How many indexed entities use this name token."""
@@ -153,13 +170,29 @@ class MatchIndex:
         usable = [(k, p) for k, p in present if len(p) <= self.max_posting or k[0] == "i"]
         if not usable and present:
             usable = present[:1]
-        scores: dict[int, float] = {}
-        get = scores.get
-        for key, posting in usable:
-            weight = (
+        if not usable or limit <= 0:
+            return []
+        weights = np.asarray(
+            [
                 IDENTIFIER_KEY_WEIGHT if key[0] == "i" else math.log(1.0 + total / len(posting))
+                for key, posting in usable
+            ]
+        )
+        arrays = [posting for _key, posting in usable]
+        positions = np.concatenate(arrays)
+        repeated = np.repeat(weights, [len(a) for a in arrays])
+        unique, inverse = np.unique(positions, return_inverse=True)
+        sums = np.bincount(inverse, weights=repeated)
+        if len(unique) > limit:
+            # Keep every position tied with the limit-th score, then break ties by position.
+            cut = -np.partition(-sums, limit - 1)[limit - 1]
+            chosen = np.flatnonzero(sums >= cut)
+        else:
+            chosen = np.arange(len(unique))
+        order = np.lexsort((unique[chosen], -sums[chosen]))[:limit]
+        return [
+            Candidate(self._entities[p], self._names[p], round(float(s), 4))
+            for p, s in zip(
+                unique[chosen][order].tolist(), sums[chosen][order].tolist(), strict=True
             )
-            for position in posting:
-                scores[position] = get(position, 0.0) + weight
-        best = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], item[0]))
-        return [Candidate(self._entities[p], self._names[p], round(s, 4)) for p, s in best]
+        ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
@@ -56,12 +56,41 @@ EXTRA_LEGAL_FORMS: dict[str, str] = {
     "plc": "plc",
 }
 
+#: Chinese and Japanese legal forms, written at the end of a name without spaces (longest
+#: first), with their compare form and generic kind; and their pinyin / romanised spellings.
+CJK_LEGAL_FORMS: tuple[tuple[str, str, str | None], ...] = (
+    ("股份有限公司", "gfyxgs", "jsc"),
+    ("有限责任公司", "yxzrgs", "llc"),
+    ("有限責任公司", "yxzrgs", "llc"),
+    ("集团有限公司", "jtyxgs", "llc"),
+    ("有限公司", "yxgs", "llc"),
+    ("株式会社", "kk", "jsc"),
+    ("集团公司", "jtgs", None),
+    ("公司", "gs", None),
+)
+LATIN_LEGAL_PHRASES: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
+    (("gufen", "youxian", "gongsi"), "gfyxgs", "jsc"),
+    (("youxian", "zeren", "gongsi"), "yxzrgs", "llc"),
+    (("youxian", "gongsi"), "yxgs", "llc"),
+    (("you", "xian", "gong", "si"), "yxgs", "llc"),
+    (("gongsi",), "gs", None),
+    (("cong", "ty", "tnhh"), "tnhh", "llc"),
+    (("cong", "ty", "co", "phan"), "ctcp", "jsc"),
+    (("cong", "ty"), "congty", None),
+)
+
+#: Arabic articles written apart or with a hyphen ("Al-Rashid", "al Rashid"): joined to the
+#: next word so that every spelling gives the same token ("alrashid").
+ARTICLES: frozenset[str] = frozenset({"al", "el"})
+
 #: Words that carry no identity in an organisation name.
 ORG_STOPWORDS: frozenset[str] = frozenset({"the", "of", "and", "for", "a", "an"})
 
 _ABJAD = re.compile(
     r"[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]"
 )
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_SPACED = re.compile(r"[\u3400-\u9fff]\s+[\u3400-\u9fff]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _VOWELS = re.compile(r"[aeiouy]")
 _REPEATS = re.compile(r"(.)\1+")
@@ -86,26 +115,20 @@ class NormalisedName:
     legal_forms: tuple[LegalForm, ...] = ()
     honorifics: tuple[str, ...] = ()
     abjad: bool = False
+    han: bool = False
+    #: Derived comparison forms, computed once (names are compared many times).
+    text: str = field(init=False, compare=False, repr=False)
+    sorted_key: str = field(init=False, compare=False, repr=False)
+    compact: str = field(init=False, compare=False, repr=False)
+    initials: tuple[str, ...] = field(init=False, compare=False, repr=False)
 
-    @property
-    def text(self) -> str:
-        """The tokens joined in their written order."""
-        return " ".join(self.tokens)
-
-    @property
-    def sorted_key(self) -> str:
-        """The tokens sorted and joined: the order-insensitive comparison form."""
-        return " ".join(sorted(self.tokens))
-
-    @property
-    def compact(self) -> str:
-        """The tokens joined without spaces ("abdul haq" and "abdulhaq" meet)."""
-        return "".join(self.tokens)
-
-    @property
-    def initials(self) -> tuple[str, ...]:
-        """The first letter of every token, in written order."""
-        return tuple(t[0] for t in self.tokens)
+    def __post_init__(self) -> None:
+        # text: the tokens in written order; sorted_key: sorted (order-insensitive form);
+        # compact: run together ("abdul haq" and "abdulhaq" meet); initials: first letters.
+        object.__setattr__(self, "text", " ".join(self.tokens))
+        object.__setattr__(self, "sorted_key", " ".join(sorted(self.tokens)))
+        object.__setattr__(self, "compact", "".join(self.tokens))
+        object.__setattr__(self, "initials", tuple(t[0] for t in self.tokens))
 
     @property
     def skeleton_tokens(self) -> tuple[str, ...]:
@@ -148,20 +171,57 @@ def _casefold_name(text: str) -> str:
     return normalize(text, Normalize.CASEFOLD | Normalize.NAME) or ""
 
 
+def _split_cjk_legal_form(folded: str) -> tuple[str, LegalForm | None]:
+    text = folded.rstrip()
+    for written, form, generic in CJK_LEGAL_FORMS:
+        if text.endswith(written) and len(text) > len(written):
+            return text[: -len(written)], LegalForm(written, form, generic)
+    return folded, None
+
+
+def _split_latin_phrases(words: list[str]) -> LegalForm | None:
+    """A romanised Chinese or Vietnamese legal form at the end or the start of the words."""
+    for phrase, form, generic in LATIN_LEGAL_PHRASES:
+        size = len(phrase)
+        if len(words) > size and tuple(words[-size:]) == phrase:
+            del words[-size:]
+            return LegalForm(" ".join(phrase), form, generic)
+        if len(words) > size and tuple(words[:size]) == phrase:
+            del words[:size]
+            return LegalForm(" ".join(phrase), form, generic)
+    return None
+
+
+def _join_articles(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    for token in tokens:
+        if out and out[-1] in ARTICLES and len(token) > 2:
+            out[-1] = out[-1] + token
+        else:
+            out.append(token)
+    return out
+
+
 def _split_legal_forms(folded: str) -> tuple[str, tuple[LegalForm, ...]]:
     """Remove the legal forms rigour recognises, then the trailing extra ones."""
     forms: list[LegalForm] = []
+    folded, cjk = _split_cjk_legal_form(folded)
+    if cjk is not None:
+        forms.append(cjk)
     specific = extract_org_types(folded)
     generic = extract_org_types(folded, generic=True)
     generic_by_text = dict(generic)
     for written, form in specific:
         forms.append(LegalForm(written, form, generic_by_text.get(written)))
-    rest = remove_org_types(folded, replacement=" ") if forms else folded
+    rest = remove_org_types(folded, replacement=" ") if specific else folded
     rest = remove_org_prefixes(rest)
     if not rest.strip():
         # The whole name is a legal form ("Limited"): keep it as the name.
         return folded, ()
     words = rest.split()
+    latin = _split_latin_phrases(words)
+    if latin is not None:
+        forms.append(latin)
     while len(words) > 1 and words[-1] in EXTRA_LEGAL_FORMS:
         word = words.pop()
         forms.append(LegalForm(word, EXTRA_LEGAL_FORMS[word], None))
@@ -181,11 +241,16 @@ def normalise_name(name: str, kind: NameKind = "any") -> NormalisedName:
     legal_forms: tuple[LegalForm, ...] = ()
     if kind != "person" and folded:
         folded, legal_forms = _split_legal_forms(folded)
-    tokens = list(ascii_tokens(folded))
+    tokens = _join_articles(list(ascii_tokens(folded)))
     honorifics: list[str] = []
     if kind != "organization":
         while len(tokens) > 1 and tokens[0] in HONORIFICS:
             honorifics.append(tokens.pop(0))
+    han = _HAN.search(text) is not None
+    if kind == "person" and han and len(tokens) > 2 and not _HAN_SPACED.search(text):
+        # A Chinese name written in characters: family name, then the given name's syllables
+        # as one word (王建国 -> wang jianguo), as it is romanised.
+        tokens = [tokens[0], "".join(tokens[1:])]
     if (kind != "person" and legal_forms) or kind == "organization":
         kept = [t for t in tokens if t not in ORG_STOPWORDS]
         tokens = kept or tokens
@@ -196,6 +261,7 @@ def normalise_name(name: str, kind: NameKind = "any") -> NormalisedName:
         legal_forms=legal_forms,
         honorifics=tuple(honorifics),
         abjad=abjad,
+        han=han,
     )
 
 

@@ -13,24 +13,50 @@ of the evaluation sets (see ``docs/entity-matching.md``).
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
+from typing import Any
 
-from rapidfuzz import fuzz
-from rapidfuzz.distance import JaroWinkler
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA, JaroWinkler
+from rigour.names import NameTypeTag, SymbolCategory, analyze_names
+from rigour.text import metaphone
 
-from tipaudit.screening.index import MatchIndex, names_of
+from tipaudit.screening.index import IDENTIFIER_KEY_WEIGHT, Candidate, MatchIndex, names_of
 from tipaudit.screening.model import CONTACT_SCHEMES, ListEntity, Query, identifier_scheme
-from tipaudit.screening.names import NormalisedName
+from tipaudit.screening.names import NormalisedName, normalise_name, skeleton
 
-#: Chosen on the tuning parts (``bench/entity_matching_eval.py``): the threshold with the best
-#: F1 over the pooled tuning parts, rounded down to a step of 0.01.
-DEFAULT_THRESHOLD = 0.74
+#: Chosen on the tuning parts (``tipaudit entities evaluate``; ``evaluate.tune_threshold``): the
+#: threshold with the best F1 over the pooled tuning parts, on a grid of step 0.01.
+DEFAULT_THRESHOLD = 0.73
 
 #: Two tokens are taken as the same word from this Jaro-Winkler similarity on.
 TOKEN_MATCH = 0.85
+#: Words this short (Chinese syllables, ``Ali``) must be spelt alike: one edit turns ``guo``
+#: into ``gao``, another name.
+SHORT_WORD = 3
+#: At most one edit per this many letters between two spellings of the same word.
+MAX_EDIT_SHARE = 4
+#: The least similarity of two spellings taken as the same word.
+SAME_WORD = 0.88
+#: The most similarity of two words taken as different words.
+DIFFERENT_WORD = 0.8
+#: Whole-string measures (token sort, spaces ignored) count only from this similarity on:
+#: below it, names that share long words but differ in one ("Golden Harvest Foods" and
+#: "Golden Harvest Textiles") would look alike; the word-by-word alignment judges those.
+WHOLE_STRING_FLOOR = 0.88
+#: ... and from this one when both names have as many words (then the words are compared
+#: one by one anyway; a whole-string measure only rescues typos that cross a word boundary).
+SAME_LENGTH_WHOLE_STRING_FLOOR = 0.92
+#: A nickname and the name it stands for (``Bill``/``William``) count this much.
+NICKNAME_MATCH = 0.88
+#: A person's name that agrees except for one missing middle name counts this much.
+PARTIAL_NAME = 0.9
 #: An initial ("J") against a word starting with that letter counts this much.
 INITIAL_MATCH = 0.9
 #: Comparing consonant skeletons is weaker evidence than comparing spellings.
@@ -62,22 +88,83 @@ class NameComparison:
     alignment: Alignment
 
 
+@lru_cache(maxsize=100_000)
+def _sound(token: str) -> str:
+    return metaphone(token) if token.isalpha() else token
+
+
+@lru_cache(maxsize=100_000)
+def _nicknames(token: str) -> frozenset[str]:
+    """The nickname groups rigour files a given name under (``bob`` and ``robert``: BOB)."""
+    if len(token) < 2 or not token.isalpha():
+        return frozenset()
+    return frozenset(
+        symbol.id
+        for name in analyze_names(
+            NameTypeTag.PER,
+            [token],
+            phonetics=False,
+            numerics=False,
+            consolidate=False,
+            rewrite=False,
+        )
+        for symbol in name.symbols
+        if symbol.category == SymbolCategory.NICK
+    )
+
+
 def _token_similarity(a: str, b: str) -> float:
+    """Jaro-Winkler similarity of two words, when they are plausibly the same word.
+
+    Jaro-Winkler rewards a shared beginning, so different names with a common stem
+    (``Abdulaziz``/``Abdullah``, ``Xiaoming``/``Xiaohong``, ``Guo``/``Guoqiang``) look alike.
+    Two words of more than :data:`SHORT_WORD` letters therefore count as the same (at least
+    :data:`TOKEN_MATCH`) only when one edit (a swap counts as one) separates them, or at most
+    one edit per four letters (two for shorter words), lengths within one letter, with the same
+    consonants, or for words of eight letters or more the same Metaphone code
+    (``Mohammed``/``Muhammad``, ``Yusuf``/``Yousif``) separates them, or when rigour knows one as
+    a nickname of the other (``Bob``/``Robert``, ``Ed``/``Edward``: :data:`NICKNAME_MATCH`);
+    otherwise they stay below :data:`TOKEN_MATCH`.
+    """
     if a == b:
         return 1.0
     if len(a) == 1 or len(b) == 1:
         return INITIAL_MATCH if a[0] == b[0] else 0.0
-    return JaroWinkler.normalized_similarity(a, b)
+    similarity = JaroWinkler.normalized_similarity(a, b)
+    longest = max(len(a), len(b))
+    if longest > SHORT_WORD:
+        allowed = max(2, longest // MAX_EDIT_SHARE)
+        edits = OSA.distance(a, b, score_cutoff=allowed + 1)
+        if edits <= 1:
+            return max(similarity, SAME_WORD)
+        if (
+            edits <= allowed
+            and abs(len(a) - len(b)) <= 1
+            and (skeleton(a) == skeleton(b) or (longest >= 8 and _sound(a) == _sound(b)))
+        ):
+            return max(similarity, SAME_WORD)
+    if _nicknames(a) & _nicknames(b):
+        return NICKNAME_MATCH
+    return min(similarity, DIFFERENT_WORD)
 
 
-def align_tokens(left: tuple[str, ...], right: tuple[str, ...]) -> Alignment:
-    """Pair tokens greedily by similarity; score matched letters over all letters."""
+def align_tokens(
+    left: tuple[str, ...], right: tuple[str, ...], *, exact: bool = False
+) -> Alignment:
+    """Pair tokens greedily by similarity; score matched letters over all letters.
+
+    With ``exact`` only identical tokens pair.
+    """
     left, right = left[:MAX_TOKENS], right[:MAX_TOKENS]
     total = sum(map(len, left)) + sum(map(len, right))
     if not total:
         return Alignment(0.0, ())
     scored = sorted(
-        ((_token_similarity(a, b), i, j) for i, a in enumerate(left) for j, b in enumerate(right)),
+        (
+            (float(a == b) if exact else _token_similarity(a, b), i, j)
+            for i, a in enumerate(left)
+            for j, b in enumerate(right)
+        ),
         reverse=True,
     )
     used_left: set[int] = set()
@@ -96,20 +183,61 @@ def align_tokens(left: tuple[str, ...], right: tuple[str, ...]) -> Alignment:
     return Alignment(matched / total, tuple(pairs))
 
 
+def _missing_middle_name(
+    query: NormalisedName, entity: NormalisedName, alignment: Alignment
+) -> tuple[float, str, Alignment] | None:
+    """People's names where one side has one more word (a middle name or patronymic) and
+    every word of the shorter name agrees: scored on the shorter name, discounted."""
+    if query.kind != "person" and entity.kind != "person":
+        return None
+    if query.han or entity.han:
+        # A Chinese name has no middle name: a missing syllable is part of the given name.
+        return None
+    shorter, longer = sorted((query.tokens, entity.tokens), key=len)
+    if len(shorter) < 2 or len(longer) != len(shorter) + 1 or len(longer) > MAX_TOKENS:
+        return None
+    if len(alignment.pairs) != len(shorter):
+        return None
+    letters = sum(len(a) + len(b) for a, b, _s in alignment.pairs)
+    similarity = sum(sim * (len(a) + len(b)) for a, b, sim in alignment.pairs) / letters
+    return (
+        similarity * PARTIAL_NAME,
+        "every word of the shorter name agrees; one middle name or patronymic is missing",
+        alignment,
+    )
+
+
 def compare_names(query: NormalisedName, entity: NormalisedName) -> NameComparison:
     """The best of several similarity measures between two normalised names."""
     if query.empty or entity.empty:
         return NameComparison(query, entity, 0.0, "nothing to compare", Alignment(0.0, ()))
+    if query.han and entity.han:
+        # Both written in Chinese characters: syllables that differ by a letter are other
+        # characters, so only identical words count.
+        exact = align_tokens(query.tokens, entity.tokens, exact=True)
+        return NameComparison(
+            query,
+            entity,
+            round(exact.similarity, 4),
+            "Chinese characters, words compared exactly",
+            exact,
+        )
     alignment = align_tokens(query.tokens, entity.tokens)
     options: list[tuple[float, str, Alignment]] = [
         (alignment.similarity, "word by word, token order ignored", alignment),
-        (
-            fuzz.token_sort_ratio(query.sorted_key, entity.sorted_key) / 100.0,
-            "token order ignored",
-            alignment,
-        ),
-        (fuzz.ratio(query.compact, entity.compact) / 100.0, "spaces ignored", alignment),
     ]
+    partial = _missing_middle_name(query, entity, alignment)
+    if partial is not None:
+        options.append(partial)
+    for whole, method in (
+        (fuzz.token_sort_ratio(query.sorted_key, entity.sorted_key) / 100.0, "token order ignored"),
+        (fuzz.ratio(query.compact, entity.compact) / 100.0, "spaces ignored"),
+    ):
+        floor = WHOLE_STRING_FLOOR
+        if len(query.tokens) == len(entity.tokens):
+            floor = SAME_LENGTH_WHOLE_STRING_FLOOR
+        if whole >= floor:
+            options.append((whole, method, alignment))
     if query.abjad or entity.abjad:
         skeleton = align_tokens(query.skeleton_tokens, entity.skeleton_tokens)
         options.append(
@@ -461,6 +589,80 @@ class Scorer:
         )
 
 
+#: Beyond the ``limit`` results asked for, this many more candidates (ranked by a quick
+#: whole-name similarity) are scored in full; the others are not scored at all.
+PREFILTER_MARGIN = 2
+
+
+def quick_similarity(
+    query_names: tuple[NormalisedName, ...], candidates: list[Candidate]
+) -> npt.NDArray[np.float64]:
+    """A cheap similarity per candidate (0..100): the best rapidfuzz ratio between any of the
+    query's names and any of the candidate's, on sorted words and on the words run together.
+
+    Computed for all candidates at once (``rapidfuzz.process.cdist``); used only to choose
+    which candidates to score in full, never as a score.
+    """
+    if not query_names or not candidates:
+        return np.zeros(len(candidates))
+    owners: list[int] = []
+    sorted_keys: list[str] = []
+    compacts: list[str] = []
+    for position, candidate in enumerate(candidates):
+        for name in candidate.names[:20] or ():
+            owners.append(position)
+            sorted_keys.append(name.sorted_key)
+            compacts.append(name.compact)
+    best = np.zeros(len(candidates))
+    if not owners:
+        return best
+    by_sorted = process.cdist(
+        [n.sorted_key for n in query_names[:20]], sorted_keys, scorer=fuzz.ratio
+    )
+    by_compact = process.cdist([n.compact for n in query_names[:20]], compacts, scorer=fuzz.ratio)
+    per_name = np.maximum(by_sorted.max(axis=0), by_compact.max(axis=0))
+    np.maximum.at(best, np.asarray(owners), per_name)
+    return best
+
+
+def score_candidates(
+    index: MatchIndex,
+    query: Query,
+    scorer: Scorer,
+    *,
+    limit: int = 10,
+    candidates: list[Candidate] | None = None,
+) -> list[Match]:
+    """Score the candidates most likely to matter for a query, in retrieval order.
+
+    The index proposes up to ``index.max_candidates``; when there are more than ``limit +``
+    :data:`PREFILTER_MARGIN`, only that many are scored in full — those with the highest
+    :func:`quick_similarity`, plus every candidate sharing an identifier with the query.
+    """
+    query_names = names_of(query)
+    pool = index.candidates(query) if candidates is None else candidates
+    keep = limit + PREFILTER_MARGIN
+    if len(pool) > keep:
+        quick = quick_similarity(query_names, pool)
+        order = sorted(
+            range(len(pool)),
+            key=lambda i: (pool[i].retrieval_score < IDENTIFIER_KEY_WEIGHT, -quick[i], i),
+        )
+        chosen = set(order[:keep])
+        chosen.update(i for i, c in enumerate(pool) if c.retrieval_score >= IDENTIFIER_KEY_WEIGHT)
+        pool = [c for i, c in enumerate(pool) if i in chosen]
+    return [
+        scorer.score(
+            query,
+            candidate.entity,
+            token_weight=index.token_weight,
+            entity_names=candidate.names,
+            query_names=query_names,
+        )
+        for candidate in pool
+    ]
+
+
 def screen(
     index: MatchIndex,
     query: Query,
@@ -471,18 +673,82 @@ def screen(
 ) -> list[Match]:
     """Retrieve candidates for a query from the index and score them, best first."""
     scorer = scorer or Scorer()
-    query_names = names_of(query)
-    matches = [
-        scorer.score(
-            query,
-            candidate.entity,
-            token_weight=index.token_weight,
-            entity_names=candidate.names,
-            query_names=query_names,
-        )
-        for candidate in index.candidates(query)
-    ]
+    matches = score_candidates(index, query, scorer, limit=limit)
     matches.sort(key=lambda m: (-m.score, m.entity_id))
     if only_matches:
         matches = [m for m in matches if m.match]
     return matches[:limit]
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+_WARM: dict[str, bool] = {}
+
+
+def warm_up() -> None:
+    """Load what the matcher loads lazily (rigour's name tables, about 20 s and 400 MB once per
+    process; transliteration for Han, Arabic and Cyrillic): before forking workers or serving."""
+    if _WARM.get("done"):
+        return
+    _nicknames("robert")
+    normalise_name("\u5218\u6ce2\u6709\u9650\u516c\u53f8", "organization")  # Han, legal form
+    normalise_name("\u0645\u062d\u0645\u062f", "person")  # Arabic
+    normalise_name("\u0418\u0432\u0430\u043d", "any")  # Cyrillic
+    _WARM["done"] = True
+
+
+_BATCH: dict[str, tuple[MatchIndex, Scorer, int]] = {}
+
+
+def _batch_init(index: MatchIndex, scorer: Scorer, limit: int) -> None:
+    _BATCH["state"] = (index, scorer, limit)
+
+
+def _batch_chunk(queries: list[Query]) -> list[list[Match]]:
+    index, scorer, limit = _BATCH["state"]
+    return [screen(index, query, scorer, limit=limit) for query in queries]
+
+
+def screen_many(
+    index: MatchIndex,
+    queries: Iterable[Query],
+    scorer: Scorer | None = None,
+    *,
+    limit: int = 10,
+    workers: int = 1,
+    chunk_size: int = 256,
+) -> Iterator[tuple[Query, list[Match]]]:
+    """:func:`screen` for many queries, in input order, on ``workers`` processes.
+
+    With more than one worker the index is shared with forked processes (copy-on-write, no
+    copy is made; on platforms without ``fork`` it runs in one process). Queries are read
+    lazily in chunks, so memory stays bounded however many there are.
+    """
+    scorer = scorer or Scorer()
+    warm_up()
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for query in queries:
+            yield query, screen(index, query, scorer, limit=limit)
+        return
+    context = multiprocessing.get_context("fork")
+    chunks = _chunks(queries, chunk_size)
+    with context.Pool(workers, initializer=_batch_init, initargs=(index, scorer, limit)) as pool:
+        pending: list[tuple[list[Query], Any]] = []
+        for chunk in chunks:
+            pending.append((chunk, pool.apply_async(_batch_chunk, (chunk,))))
+            if len(pending) >= workers * 4:
+                done_chunk, result = pending.pop(0)
+                yield from zip(done_chunk, result.get(), strict=True)
+        for done_chunk, result in pending:
+            yield from zip(done_chunk, result.get(), strict=True)
+
+
+def _chunks(queries: Iterable[Query], size: int) -> Iterator[list[Query]]:
+    chunk: list[Query] = []
+    for query in queries:
+        chunk.append(query)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -14,10 +14,11 @@ The version row keeps the counts, the file's name and SHA-256; the audit event
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -37,10 +38,13 @@ from tipaudit.screening.model import Schema, normalise_identifier
 from tipaudit.services.accounts import StaffUser
 from tipaudit.services.audit import AuditLog
 from tipaudit.storage.db import Database
+from tipaudit.storage.vetting import Allegation
 from tipaudit.storage.watchlists import Watchlist, WatchlistEntry, WatchlistVersion
 
 WatchlistKind = Literal["watchlist", "allegations", "sample"]
 KINDS: tuple[WatchlistKind, ...] = get_args(WatchlistKind)
+#: The slug of the allegations register (see services/allegations.py).
+ALLEGATIONS_SLUG = "allegations"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -73,6 +77,8 @@ class ImportResult:
     ignored: int
     skipped: int
     problems: tuple[str, ...]
+    #: Alerts raised by re-screening watched subjects against the new version.
+    alerts: int = 0
 
 
 def content_hash(entity: ListEntity) -> str:
@@ -138,6 +144,9 @@ class Watchlists:
     def __init__(self, db: Database, audit: AuditLog) -> None:
         self.db = db
         self.audit = audit
+        #: Run after an import commits (re-screening, see services/vetting.py); each returns
+        #: the number of alerts it raised.
+        self.after_import: list[Callable[[ImportResult], int]] = []
 
     def import_list(
         self,
@@ -161,6 +170,12 @@ class Watchlists:
         parsed = _read_all(path, fmt, slug, skip_bad=skip_bad, max_bytes=max_bytes, stats=stats)
         sha256 = _file_sha256(path)
         with self.db.write() as session:
+            if slug == ALLEGATIONS_SLUG and session.scalar(select(Allegation.id).limit(1)):
+                raise ValidationError(
+                    "the allegations register is kept by staff, entry by entry: importing a "
+                    "file would mark its entries removed",
+                    hint="use: tipaudit entities allegations add",
+                )
             watchlist = session.scalar(select(Watchlist).where(Watchlist.slug == slug))
             if watchlist is None:
                 watchlist = Watchlist(slug=slug, kind=kind, created_at=utcnow())
@@ -206,7 +221,7 @@ class Watchlists:
                     },
                 ),
             )
-            return ImportResult(
+            result = ImportResult(
                 slug=slug,
                 version_id=version.id,
                 entries=len(parsed),
@@ -218,6 +233,8 @@ class Watchlists:
                 skipped=stats.skipped,
                 problems=tuple(stats.problems),
             )
+        alerts = sum(hook(result) for hook in self.after_import)
+        return dataclasses.replace(result, alerts=alerts) if alerts else result
 
     def lists(self) -> list[WatchlistInfo]:
         """Every list with its active entry count and newest version, by slug."""
@@ -297,6 +314,7 @@ def _check_import(slug: str, fmt: str, kind: str, title: str, licence: str) -> N
         raise ValidationError(f"unknown format {fmt!r}", hint=f"use {', '.join(FORMATS)}")
     if kind not in KINDS:
         raise ValidationError(f"unknown kind of list {kind!r}", hint=f"use {', '.join(KINDS)}")
+
     for field, value, limit in (("title", title, 300), ("licence", licence, 300)):
         if len(value) > limit:
             raise ValidationError(f"the {field} may have at most {limit} characters")

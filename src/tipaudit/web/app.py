@@ -20,6 +20,7 @@ from tipaudit.services.container import Services, build_services
 from tipaudit.settings import Settings
 from tipaudit.web import pages
 from tipaudit.web.deps import LoginRequiredError
+from tipaudit.web.intake import MOUNT_PATH, create_intake_app
 from tipaudit.web.routers import (
     account,
     admin,
@@ -28,8 +29,13 @@ from tipaudit.web.routers import (
     auth,
     console,
     countries,
+    entities,
+    match,
+    policy,
     procurement,
     public,
+    reports,
+    transparency,
 )
 from tipaudit.web.security import CSRF_COOKIE, apply_security_headers, set_cookie
 
@@ -57,6 +63,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.state.settings = settings
     app.state.secret_key = settings.load_secret_key()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # The public report intake is an application of its own (see web/intake.py).
+    app.mount(MOUNT_PATH, create_intake_app(settings, services))
 
     for router in (
         public.router,
@@ -68,6 +76,13 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         admin.router,
         audit.router,
         api.router,
+        reports.router,
+        match.router,
+        policy.router,
+        policy.api_router,
+        entities.router,
+        entities.api_router,
+        transparency.router,
     ):
         app.include_router(router)
 

@@ -46,9 +46,9 @@ class NavItem:
 NAVIGATION = (
     NavItem("Overview", "/", Permission.CONSOLE_VIEW),
     NavItem("Procurement", "/procurement", Permission.PROCUREMENT_READ),
-    NavItem("Entities & vetting", "/entities", Permission.ENTITIES_READ, available=False),
-    NavItem("Policies", "/policies", Permission.POLICY_READ, available=False),
-    NavItem("Reports", "/reports", Permission.REPORTS_TRIAGE, available=False),
+    NavItem("Entities & vetting", "/entities", Permission.ENTITIES_READ),
+    NavItem("Policies", "/policies", Permission.POLICY_READ),
+    NavItem("Reports", "/reports", Permission.REPORTS_READ),
     NavItem("Approvals", "/approvals", Permission.APPROVALS_DECIDE),
     NavItem("Users", "/users", Permission.USERS_MANAGE),
     NavItem("Audit log", "/audit", Permission.AUDIT_READ),
@@ -57,6 +57,8 @@ NAVIGATION = (
 PUBLIC_NAVIGATION = (
     NavItem("Countries", "/countries", None),
     NavItem("Indicators", "/indicators", None),
+    NavItem("Report abuse", "/report/", None),
+    NavItem("Report statistics", "/transparency", None),
 )
 
 
