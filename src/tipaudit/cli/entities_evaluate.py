@@ -72,8 +72,10 @@ def evaluate(
     threshold: float = typer.Option(
         DEFAULT_THRESHOLD, "--threshold", help="Score from which a pair counts as a match."
     ),
-    data: Path = typer.Option(
-        EVAL_DATA, "--data", help="Folder with yente/, senzing/ and own-cases.csv."
+    data: Path | None = typer.Option(
+        None,
+        "--data",
+        help="Folder with yente/, senzing/ and own-cases.csv (default: the bundled cases).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     categories: bool = typer.Option(
@@ -88,6 +90,7 @@ def evaluate(
     """Precision, recall and F1 per source and part (tuning / held back), candidate recall."""
     if not 0.0 <= threshold <= 1.0:
         raise ValidationError("--threshold must be between 0 and 1")
+    data = data if data is not None else EVAL_DATA
     if not data.is_dir():
         raise ValidationError(f"{data} is not a folder")
     sources, skipped = available_sources(data)

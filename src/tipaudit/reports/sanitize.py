@@ -33,6 +33,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -270,7 +271,10 @@ def _sanitize_image(data: bytes, bounds: AttachmentLimits, fmt: str) -> tuple[by
     if declared is not None:
         _check_pixels(*declared, bounds)
     try:
-        with Image.open(io.BytesIO(data), formats=[fmt]) as image:
+        with warnings.catch_warnings(), Image.open(io.BytesIO(data), formats=[fmt]) as image:
+            # Pillow warns (rather than fails) on damaged EXIF; the metadata is dropped anyway,
+            # since only the pixels are written out again.
+            warnings.simplefilter("ignore", UserWarning)
             _check_pixels(*image.size, bounds)
             removed = _image_metadata(image)
             frames = getattr(image, "n_frames", 1)
