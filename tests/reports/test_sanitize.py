@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.comments import Comment
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageOps, PngImagePlugin
 from pypdf import PdfReader, PdfWriter
 from reportlab.pdfgen import canvas
 
@@ -53,6 +53,29 @@ def _jpeg_with_gps(size: tuple[int, int] = (64, 32)) -> bytes:
         xmp=b"<x:xmpmeta><dc:creator>" + SECRET_NAME.encode() + b"</dc:creator></x:xmpmeta>",
     )
     return out.getvalue()
+
+
+def test_a_photo_with_damaged_exif_is_cleaned_not_refused() -> None:
+    """Pillow only warns on truncated EXIF (found by the fuzz test below): the photo is kept,
+    re-encoded without any of it, and no warning escapes."""
+    raw = _exif().tobytes()
+    image = Image.new("RGB", (16, 8), (200, 30, 30))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=raw[:-12])  # cut inside the tag values
+    with (
+        pytest.warns(UserWarning, match="Truncated"),
+        Image.open(io.BytesIO(out.getvalue())) as damaged,
+    ):
+        ImageOps.exif_transpose(damaged)  # the input really is damaged: Pillow warns on it
+
+    result = sanitize_attachment("photo.jpg", out.getvalue())
+
+    assert AttachmentKind.JPEG == result.kind
+    assert b"Exif" not in result.data
+    assert b"PhoneMaker" not in result.data
+    with Image.open(io.BytesIO(result.data)) as clean:
+        assert 0 == len(clean.getexif())
+        assert {8, 16} == set(clean.size)  # turned upright if the orientation tag survived
 
 
 def _png_with_text() -> bytes:
