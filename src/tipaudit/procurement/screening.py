@@ -15,6 +15,7 @@ chosen engine, and leaves everything in one run folder::
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import shutil
@@ -39,7 +40,7 @@ from tipaudit.procurement.rules import (
     compute_uncertainties,
     reference_tables,
 )
-from tipaudit.procurement.tables import ItemClassifier, write_tables
+from tipaudit.procurement.tables import FIELDS_NOT_READ, ItemClassifier, write_tables
 from tipaudit.refdata import ReferenceData
 
 RESULTS = ("register", "factors", "uncertainties", "suppliers")
@@ -153,11 +154,8 @@ def screen(
     try:
         spill = options.spill_dir or folder / "spill"
         spill.mkdir(parents=True, exist_ok=True)
-        options = IngestOptions(
-            on_error=options.on_error,
-            spill_dir=spill,
-            memory_budget_bytes=options.memory_budget_bytes,
-        )
+        # The tables read only some fields: the ingest can drop the rest as it reads.
+        options = dataclasses.replace(options, spill_dir=spill, drop_fields=FIELDS_NOT_READ)
         compiled = iter_compiled(inputs, options, report, on_tick)
         rows = write_tables(compiled, folder / "tables", classifier)
         timings["ingest_seconds"] = time.perf_counter() - started

@@ -20,6 +20,7 @@ from tipaudit.procurement.ingest.merge import (
     release_sort_key,
 )
 from tipaudit.procurement.ingest.parallel import WorkerPool, available_cores, can_fork
+from tipaudit.procurement.ingest.project import FieldSpec, Projection
 from tipaudit.procurement.ingest.reader import (
     GZIP_MAGIC,
     FileReader,
@@ -80,6 +81,10 @@ class IngestOptions:
       core, up to four, when the input is too large for the memory budget (it is then grouped
       on disk anyway) and the system can fork (Linux); ``1``: none; ``2`` or more: that many,
       whatever the size of the input. The output and the report are the same either way.
+    * ``drop_fields``: fields of each release that whoever uses the compiled releases never
+      reads (see :mod:`~tipaudit.procurement.ingest.project`); they are dropped when a release
+      is read, leaving stand-ins, so that less is held, parsed again and merged. Every other
+      field of the compiled releases, and the report, are the same as without.
     """
 
     on_error: Literal["fail", "skip"] = "fail"
@@ -89,6 +94,7 @@ class IngestOptions:
     max_listed: int = 10_000
     merge_rules: MergeRules | None = None
     workers: int | None = None
+    drop_fields: FieldSpec | None = None
 
     def __post_init__(self) -> None:
         if self.on_error not in ("fail", "skip"):
@@ -220,6 +226,9 @@ class _Run:
         report.max_listed = options.max_listed
         self.progress = progress
         self.rules = options.merge_rules or MergeRules.default()
+        self.projection = (
+            None if options.drop_fields is None else Projection(options.drop_fields, self.rules)
+        )
         self.fail = options.on_error == "fail"
         self.files: list[str] = []
         self.file_index = -1
@@ -658,10 +667,36 @@ class _Run:
                 f"release ocid {ocid!r} in the record of {record_ocid!r} (grouped by its own)",
             )
         self.seq += 1
-        self._add(
-            Unit(ocid, self.seq, RELEASE, _text(release, raw), self.file_index, line, offset, index)
-        )
+        self._add(self._unit(ocid, RELEASE, release, raw, line, offset, index))
         return True
+
+    def _unit(
+        self,
+        ocid: str,
+        kind: int,
+        value: dict[str, Any],
+        raw: memoryview | None,
+        line: int,
+        offset: int,
+        index: str,
+    ) -> Unit:
+        """What is held of a release: its JSON text, less what the run does not read."""
+        projection = self.projection
+        if projection is None:
+            held = _text(value, raw)
+            return Unit(ocid, self.seq, kind, held, self.file_index, line, offset, index)
+        dropped = projection.drop(value, published=kind == COMPILED)
+        return Unit(
+            ocid,
+            self.seq,
+            kind,
+            _text(value, None),
+            self.file_index,
+            line,
+            offset,
+            index,
+            _text(dropped, None) if dropped else None,
+        )
 
     def _record(self, record: Any, index: str, line: int, offset: int) -> None:
         """A record: its compiledRelease when published, else its embedded releases."""
@@ -728,18 +763,7 @@ class _Run:
             for kind, detail in problems:
                 self._warn(kind, index, line, offset, detail)
         self.seq += 1
-        self._add(
-            Unit(
-                ocid,
-                self.seq,
-                COMPILED,
-                _text(compiled, None),
-                self.file_index,
-                line,
-                offset,
-                index,
-            )
-        )
+        self._add(self._unit(ocid, COMPILED, compiled, None, line, offset, index))
 
     # -- resolution -------------------------------------------------------------------------
     def _resolve(self, units: list[Unit]) -> CompiledRelease | None:
@@ -839,7 +863,7 @@ class _Run:
             variants: list[list[Unit]] = []
             for unit in group:
                 for variant in variants:
-                    if variant[0].load() == unit.load():
+                    if variant[0].same_content(unit):
                         variant.append(unit)
                         self.report.identical_duplicates += 1
                         break

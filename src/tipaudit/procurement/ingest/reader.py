@@ -23,7 +23,6 @@ other values of concatenated JSON are kept).
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 import zlib
@@ -32,10 +31,19 @@ from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
 import orjson
+from isal import igzip, isal_zlib
 
 from tipaudit.procurement.ingest.errors import InputNotFoundError
 
 __all__ = ["KNOWN_SUFFIXES", "DocumentSink", "FileReader", "discover_files", "open_input"]
+
+#: What reading a damaged gzip stream raises (ISA-L has its own error for bad deflate data).
+_STREAM_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    zlib.error,
+    cast("type[BaseException]", isal_zlib.error),
+)
 
 KNOWN_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -184,7 +192,10 @@ def open_input(path: Path) -> tuple[IO[bytes], IO[bytes]]:
         magic = raw.read(2)
         raw.seek(0)
         if magic == GZIP_MAGIC:
-            return raw, cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
+            # ISA-L's gzip: the same format and checks as the standard library's, decompressed
+            # about three times as fast (decompression was a tenth of a large screening run).
+            stream = igzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[no-untyped-call]
+            return raw, cast(IO[bytes], stream)
     except BaseException:
         raw.close()
         raise
@@ -235,7 +246,7 @@ class FileReader:
         while have < need and not self._eof:
             try:
                 chunk = self._stream.read(self._step or max(_READ_SIZE, need - have))
-            except (OSError, EOFError, zlib.error) as exc:
+            except _STREAM_ERRORS as exc:
                 # Keep what was read: the values before the damage are still good.
                 self._eof = True
                 self._stream_error = (

@@ -17,7 +17,10 @@ same whatever the memory budget, and the same on every run over the same input.
 
 A frame holds the release's JSON text; the rare release nested deeper than ``orjson`` writes
 (254 levels) is held as a parsed object and framed with :mod:`marshal` — these files are written
-and read by the same process only, in a private temporary folder removed at the end.
+and read by the same process only, in a private temporary folder removed at the end. When the
+run drops fields it does not read (see ``project``), the frame also holds the dropped values'
+JSON text, read back only for an ``ocid`` with more than one release, to tell identical copies
+from conflicting ones.
 """
 
 from __future__ import annotations
@@ -59,8 +62,8 @@ _PARSED_COST = 64 * 1024
 _MAX_BUCKETS = 256
 _MAX_SPLIT_DEPTH = 4
 _HEADER = struct.Struct(
-    "<IIIQBBIqqH"
-)  # crc, ocid, payload, seq, kind, codec, file, line, offset, index
+    "<IIIQBBIqqHIB"
+)  # crc, ocid, payload, seq, kind, codec, file, line, offset, index, extra, extra codec
 _CODEC_JSON = 0
 _CODEC_MARSHAL = 1
 
@@ -69,9 +72,10 @@ class Unit:
     """One release (or a publisher's compiled release) waiting for the others of its ocid.
 
     ``obj`` is the JSON text of the release (or, rarely, the parsed object); call :meth:`load`.
+    ``extra`` is what was dropped from it, the same way (``None``: nothing, or not loaded).
     """
 
-    __slots__ = ("file", "index", "kind", "line", "obj", "ocid", "offset", "seq")
+    __slots__ = ("extra", "file", "index", "kind", "line", "obj", "ocid", "offset", "seq")
 
     def __init__(
         self,
@@ -83,6 +87,7 @@ class Unit:
         line: int | None,
         offset: int | None,
         index: str,
+        extra: bytes | dict[str, Any] | None = None,
     ) -> None:
         self.ocid = ocid
         self.seq = seq
@@ -92,6 +97,7 @@ class Unit:
         self.line = line
         self.offset = offset
         self.index = index
+        self.extra = extra
 
     def load(self) -> dict[str, Any]:
         """The release as a dict (parsed once, then kept)."""
@@ -101,6 +107,30 @@ class Unit:
             self.obj = parsed
             return parsed
         return obj  # type: ignore[return-value]
+
+    def same_content(self, other: Unit) -> bool:
+        """Whether two units hold equal releases (what was dropped from them included)."""
+        if self.load() != other.load():
+            return False
+        mine, theirs = self.extra, other.extra
+        if mine is None or theirs is None:
+            return mine is theirs
+        if type(mine) is bytes and type(theirs) is bytes and mine == theirs:
+            return True
+        return _parsed(mine) == _parsed(theirs)  # equal values, perhaps keys in another order
+
+
+def _parsed(value: bytes | dict[str, Any]) -> dict[str, Any]:
+    if type(value) is bytes:
+        parsed: dict[str, Any] = orjson.loads(value)
+        return parsed
+    return value  # type: ignore[return-value]
+
+
+def _frame_payload(value: bytes | dict[str, Any]) -> tuple[bytes, int]:
+    if type(value) is bytes:
+        return value, _CODEC_JSON
+    return marshal.dumps(value), _CODEC_MARSHAL
 
 
 def ocid_order(ocid: str) -> tuple[int, str]:
@@ -130,8 +160,10 @@ class SpillWriter:
             payload = obj
             codec = _CODEC_JSON
         else:
-            payload = marshal.dumps(obj)
-            codec = _CODEC_MARSHAL
+            payload, codec = _frame_payload(obj)
+        extra, extra_codec = (
+            (b"", _CODEC_JSON) if unit.extra is None else _frame_payload(unit.extra)
+        )
         writer = self._writers[(crc * len(self._writers)) >> 32]
         writer.write(
             _HEADER.pack(
@@ -145,11 +177,15 @@ class SpillWriter:
                 -1 if unit.line is None else unit.line,
                 -1 if unit.offset is None else unit.offset,
                 len(index),
+                len(extra),
+                extra_codec,
             )
         )
         writer.write(ocid)
         writer.write(index)
         writer.write(payload)
+        if extra:
+            writer.write(extra)
 
     def close(self) -> None:
         """Flush and close the files (safe to call more than once)."""
@@ -230,7 +266,12 @@ class GroupStore:
         else:
             groups[unit.ocid] = [held, unit]  # type: ignore[list-item]
         obj = unit.obj
-        self._held += (len(obj) if type(obj) is bytes else _PARSED_COST) + _UNIT_OVERHEAD
+        extra = unit.extra
+        self._held += (
+            (len(obj) if type(obj) is bytes else _PARSED_COST)
+            + (0 if extra is None else len(extra) if type(extra) is bytes else _PARSED_COST)
+            + _UNIT_OVERHEAD
+        )
         if self._held > self._held_limit:
             self._start_spill()
 
@@ -334,7 +375,9 @@ def _drain(
     header_size = _HEADER.size
     position = 0
     while position < len(data):
-        crc, ocid_len, payload_len, *_, index_len = _HEADER.unpack_from(data, position)
+        crc, ocid_len, payload_len, *_, index_len, extra_len, _ = _HEADER.unpack_from(
+            data, position
+        )
         start = position + header_size
         ocid = str(data[start : start + ocid_len], "utf-8", "surrogatepass")
         found = frames.get(ocid)
@@ -343,9 +386,12 @@ def _drain(
             crcs[ocid] = crc
         else:
             found.append(position)
-        position = start + ocid_len + index_len + payload_len
+        position = start + ocid_len + index_len + payload_len + extra_len
     for ocid in sorted(frames, key=lambda o: (crcs[o], o)):
-        units = [_decode(data, offset) for offset in frames.pop(ocid)]
+        offsets = frames.pop(ocid)
+        # What was dropped is compared only between releases of one ocid: read it only then.
+        with_extra = len(offsets) > 1
+        units = [_decode(data, offset, with_extra) for offset in offsets]
         units.sort(key=lambda u: u.seq)
         yield units
 
@@ -371,8 +417,8 @@ def _split(
                     header = reader.read(header_size)
                     if not header:
                         break
-                    crc, ocid_len, payload_len, *_, index_len = _HEADER.unpack(header)
-                    body = reader.read(ocid_len + index_len + payload_len)
+                    crc, ocid_len, payload_len, *_, index_len, extra_len, _ = _HEADER.unpack(header)
+                    body = reader.read(ocid_len + index_len + payload_len + extra_len)
                     target = writers[((crc - lo) * parts) // span]
                     target.write(header)
                     target.write(body)
@@ -386,7 +432,7 @@ def _split(
         yield from _drain([sub], sub_lo, lo + ((i + 1) * span) // parts, depth + 1, limit, buffer)
 
 
-def _decode(data: memoryview, position: int) -> Unit:
+def _decode(data: memoryview, position: int, with_extra: bool) -> Unit:
     (
         _crc,
         ocid_len,
@@ -398,6 +444,8 @@ def _decode(data: memoryview, position: int) -> Unit:
         line,
         offset,
         index_len,
+        extra_len,
+        extra_codec,
     ) = _HEADER.unpack_from(data, position)
     start = position + _HEADER.size
     ocid = str(data[start : start + ocid_len], "utf-8", "surrogatepass")
@@ -409,6 +457,11 @@ def _decode(data: memoryview, position: int) -> Unit:
     obj: dict[str, Any] = (
         orjson.loads(view) if codec == _CODEC_JSON else marshal.loads(view)  # noqa: S302
     )
+    extra: bytes | dict[str, Any] | None = None
+    if with_extra and extra_len:
+        start += payload_len
+        raw = bytes(data[start : start + extra_len])  # the buffer is reused for the next bucket
+        extra = raw if extra_codec == _CODEC_JSON else marshal.loads(raw)  # noqa: S302
     return Unit(
         ocid,
         seq,
@@ -418,4 +471,5 @@ def _decode(data: memoryview, position: int) -> Unit:
         None if line < 0 else line,
         None if offset < 0 else offset,
         index,
+        extra,
     )
