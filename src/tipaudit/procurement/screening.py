@@ -214,9 +214,12 @@ def compute_results(
                 name: running.table(name, data)
                 for name, data in reference_tables(refdata, config, entity_flags).items()
             }
-            factors = compute_factors(tables, ref, config)
-            uncertainties = compute_uncertainties(tables, config)
-            register = compute_register(tables["processes"], factors, uncertainties)
+            # Factors and the register feed several results: computed once, not once per use.
+            factors = running.materialise(compute_factors(tables, ref, config))
+            uncertainties = running.materialise(compute_uncertainties(tables, config))
+            register = running.materialise(
+                compute_register(tables["processes"], factors, uncertainties)
+            )
             suppliers = supplier_rollup(tables["suppliers"], register, factors)
             results = {
                 "register": register,

@@ -262,6 +262,7 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return []
 
 
+@functools.lru_cache(maxsize=65_536)  # the same buyers and suppliers come back again and again
 def normalise_name(name: str) -> str:
     folded = name.casefold()
     if folded.isascii():  # NFKD leaves ASCII as it is, and no ASCII character is combining

@@ -397,9 +397,12 @@ class FileReader:
                     return nl + 1
             else:
                 self._last_size = nl - p
-                self._sink.document(
-                    value, memoryview(buf)[p:nl], self._doc, self._line_at(p), self._base + p
-                )
+                line = self._line_at(p)
+                self._sink.document(value, memoryview(buf)[p:nl], self._doc, line, self._base + p)
+                # nl is the first newline after p: the next line is known without counting.
+                if self._buf is buf:
+                    self._line_pos = nl + 1
+                    self._line_no = line + 1
                 return nl + 1
         return self._windowed(p)
 
