@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/entity_screen.py [--entries 100000] [--queries 1000000]
         [--cli-queries N] [--workers 2] [--sample 1000] [--nomenklatura-python PATH]
+        [--skip-cli | --cli-only]
 
 A seeded generator (``bench/entity_data.py``) writes a list of ``--entries`` people and
 organisations (Latin, Cyrillic, Arabic and Chinese script; legal forms) and ``--queries``
@@ -9,9 +10,10 @@ names to screen, 5 % of them realistic variants of listed names (typos, swapped 
 middle name, another legal form), into a temporary folder that is deleted afterwards. Then:
 
 (a) ``tipaudit entities import`` of the list, and ``tipaudit entities screen QUERIES --lists
-    bench --out matches.csv`` on the first ``--cli-queries`` names (default: all), as
-    subprocesses with their own data folder: wall time, names per second, peak memory (max RSS
-    of the child);
+    bench --out matches.csv --workers N`` on the first ``--cli-queries`` names (default: all)
+    with ``--workers`` processes, as subprocesses with their own data folder: wall time, names
+    per second (index build from the database included), CPU time, peak memory (max RSS of
+    the largest child);
 (b) ``tipaudit.screening.screen_many`` on all queries with ``--workers`` processes, writing
     the same CSV rows: wall time, names per second, peak memory, and the recall of the variant
     names (share whose listed source is flagged);
@@ -71,6 +73,16 @@ def _child_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _self_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -103,10 +115,14 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=1000)
     parser.add_argument("--nomenklatura-python", type=Path, default=NK_PYTHON)
     parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument(
+        "--cli-only", action="store_true", help="only (a): the import and the screen command"
+    )
     args = parser.parse_args()
     lines = [
         f"machine: {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"list {args.entries:,} entries, {args.queries:,} queries (5 % variants of listed names)",
+        f"load average at the start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
     ]
     with tempfile.TemporaryDirectory(prefix="tipaudit-entity-bench-") as tmp:
         folder = Path(tmp)
@@ -148,6 +164,7 @@ def main() -> None:
                         if number > cli_count:
                             break
                         dst.write(line)
+            cpu_before = _children_cpu()
             seconds, summary = _run(
                 [
                     str(TIPAUDIT),
@@ -158,14 +175,22 @@ def main() -> None:
                     "bench",
                     "--out",
                     str(folder / "cli.csv"),
+                    "--workers",
+                    str(args.workers),
                 ],
                 env,
             )
+            cpu = _children_cpu() - cpu_before
             lines.append(
-                f"(a) `tipaudit entities screen` ({cli_count:,} names, one process): "
+                f"(a) `tipaudit entities screen --workers {args.workers}` ({cli_count:,} names): "
                 f"{seconds:.0f} s, {cli_count / seconds:,.0f} names/s, "
+                f"CPU {cpu:.0f} s ({cpu / cli_count * 1000:.2f} ms per name), "
                 f"peak memory {_child_peak_mb():,.0f} MB; {summary}"
             )
+
+        if args.cli_only:
+            _report(lines)
+            return
 
         # (b) screen_many on all queries
         started = time.perf_counter()
@@ -186,6 +211,7 @@ def main() -> None:
             return out
 
         all_queries = queries()
+        cpu_before = _self_cpu() + _children_cpu()
         started = time.perf_counter()
         with (folder / "many.csv").open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
@@ -202,10 +228,12 @@ def main() -> None:
                 if source and any(m.entity_id == source and m.match for m in matches):
                     flagged_variants += 1
         seconds = time.perf_counter() - started
+        cpu = _self_cpu() + _children_cpu() - cpu_before
         lines.append(
             f"(b) `screen_many`, {args.workers} processes: index build {build:.0f} s; "
             f"{len(all_queries):,} names in {seconds:.0f} s = "
-            f"{len(all_queries) / seconds:,.0f} names/s "
+            f"{len(all_queries) / seconds:,.0f} names/s, "
+            f"CPU {cpu:.0f} s ({cpu / len(all_queries) * 1000:.2f} ms per name, all processes) "
             f"(+ build: {(seconds + build) / 60:.1f} min); "
             f"peak memory {_self_peak_mb():,.0f} MB (parent) / "
             f"{_child_peak_mb():,.0f} MB (largest child); {rows_written:,} rows; variant recall "
@@ -294,6 +322,11 @@ def main() -> None:
             )
         else:
             lines.append("(c) nomenklatura: skipped (run bench/nomenklatura_env.sh)")
+    _report(lines)
+
+
+def _report(lines: list[str]) -> None:
+    lines.append(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("\n".join(f"- {line}" for line in lines))
 
 

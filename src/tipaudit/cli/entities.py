@@ -192,7 +192,10 @@ def screen_names(
     scorer = Scorer(threshold=threshold)
     # Forked workers pay off from a few thousand names; the index is shared copy-on-write.
     chosen = workers if workers is not None else (_cores() if len(queries) >= 2_000 else 1)
+    # The flagged rows are kept only to print them; with --out they are only counted, so
+    # memory does not grow with a million names.
     flagged: list[dict[str, Any]] = []
+    flagged_count = 0
     written = 0
     with _RowWriter(out) as writer:
         for query, matches in screen_many(index, queries, scorer, limit=limit, workers=chosen):
@@ -211,7 +214,9 @@ def screen_names(
                 writer.write(row)
                 written += 1
                 if match.match:
-                    flagged.append(row)
+                    flagged_count += 1
+                    if out is None:
+                        flagged.append(row)
     if out is None:
         table = Table("query", "name", "entity", "list", "entity name", "score")
         for r in flagged:
@@ -227,7 +232,7 @@ def screen_names(
             Console(width=160).print(table)
     typer.echo(
         f"screened {len(queries)} name(s) against {len(index)} entries: "
-        f"{len(flagged)} possible match(es) to review"
+        f"{flagged_count} possible match(es) to review"
         + (f"; {written} candidate rows written to {out}" if out is not None else "")
     )
     if save:

@@ -125,6 +125,20 @@ class MatchIndex:
             token_df.update({t for n in names for t in n.tokens})
         self._token_df = token_df
         self._weights: dict[str, float] = {}
+        # The prefilter's comparison strings per entity (its first 20 names), gathered once:
+        # reading them off every candidate's names for every query cost more than comparing.
+        # With one name per entity (the usual case) they are flat lists: one lookup less.
+        self._single_name = all(len(names) == 1 for names in self._names)
+        self._sorted_keys: list[tuple[str, ...]] = []
+        self._compacts: list[tuple[str, ...]] = []
+        self._first_sorted: list[str] = []
+        self._first_compact: list[str] = []
+        if self._single_name:
+            self._first_sorted = [names[0].sorted_key for names in self._names]
+            self._first_compact = [names[0].compact for names in self._names]
+        else:
+            self._sorted_keys = [tuple(n.sorted_key for n in names[:20]) for names in self._names]
+            self._compacts = [tuple(n.compact for n in names[:20]) for names in self._names]
         # Arrays: a query sums key weights over thousands of positions in a few numpy calls.
         self._postings: dict[str, npt.NDArray[np.int32]] = {
             key: np.asarray(positions, dtype=np.int32) for key, positions in postings.items()
@@ -161,17 +175,33 @@ class MatchIndex:
 
     def candidates(self, query: Query, limit: int | None = None) -> list[Candidate]:
         """The list entities most likely to match the query, best first (no full scan)."""
+        positions, sums = self.ranked(query, names_of(query), limit)
+        return [self.candidate_at(p, s) for p, s in zip(positions, sums, strict=True)]
+
+    def candidate_at(self, position: int, retrieval_sum: float) -> Candidate:
+        """The candidate at an index position, with its summed key rarity (rounded)."""
+        return Candidate(self._entities[position], self._names[position], round(retrieval_sum, 4))
+
+    def ranked(
+        self, query: Query, names: tuple[NormalisedName, ...], limit: int | None = None
+    ) -> tuple[list[int], list[float]]:
+        """Index positions of the best candidates and their summed key rarity, best first.
+
+        What :meth:`candidates` returns, without building a :class:`Candidate` for each: the
+        batch path builds them only for the few it scores in full. ``names`` are the query's
+        normalised names (:func:`names_of`).
+        """
         limit = self.max_candidates if limit is None else limit
         total = max(len(self._entities), 1)
-        names = names_of(query)
         keys = record_keys(query, names)
-        present = [(k, self._postings[k]) for k in keys if k in self._postings]
+        postings = self._postings
+        present = [(k, postings[k]) for k in keys if k in postings]
         present.sort(key=lambda item: len(item[1]))
         usable = [(k, p) for k, p in present if len(p) <= self.max_posting or k[0] == "i"]
         if not usable and present:
             usable = present[:1]
         if not usable or limit <= 0:
-            return []
+            return [], []
         weights = np.asarray(
             [
                 IDENTIFIER_KEY_WEIGHT if key[0] == "i" else math.log(1.0 + total / len(posting))
@@ -187,12 +217,30 @@ class MatchIndex:
             # Keep every position tied with the limit-th score, then break ties by position.
             cut = -np.partition(-sums, limit - 1)[limit - 1]
             chosen = np.flatnonzero(sums >= cut)
-        else:
-            chosen = np.arange(len(unique))
-        order = np.lexsort((unique[chosen], -sums[chosen]))[:limit]
-        return [
-            Candidate(self._entities[p], self._names[p], round(float(s), 4))
-            for p, s in zip(
-                unique[chosen][order].tolist(), sums[chosen][order].tolist(), strict=True
+            unique, sums = unique[chosen], sums[chosen]
+        order = np.lexsort((unique, -sums))[:limit]
+        return unique[order].tolist(), sums[order].tolist()
+
+    def quick_forms(self, positions: list[int]) -> tuple[list[int] | None, list[str], list[str]]:
+        """For the prefilter: the owner (index into ``positions``), sorted-words form and
+        run-together form of every name (up to 20 each) of the entities at ``positions``.
+
+        The owners are ``None`` when every entity of the index has exactly one name (the
+        k-th name is then the k-th entity's).
+        """
+        if self._single_name:
+            first_sorted, first_compact = self._first_sorted, self._first_compact
+            return (
+                None,
+                [first_sorted[p] for p in positions],
+                [first_compact[p] for p in positions],
             )
-        ]
+        sorted_keys, compacts = self._sorted_keys, self._compacts
+        owners: list[int] = []
+        keys: list[str] = []
+        runs: list[str] = []
+        for owner, p in enumerate(positions):
+            owners.extend([owner] * len(sorted_keys[p]))
+            keys.extend(sorted_keys[p])
+            runs.extend(compacts[p])
+        return owners, keys, runs

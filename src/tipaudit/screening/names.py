@@ -153,6 +153,7 @@ def is_abjad(text: str) -> bool:
     return _ABJAD.search(text) is not None
 
 
+@lru_cache(maxsize=100_000)
 def skeleton(token: str) -> str:
     """The consonant skeleton of an ASCII token: vowels and ``y`` dropped, repeats collapsed."""
     bare = _REPEATS.sub(r"\1", _VOWELS.sub("", token))

@@ -12,11 +12,12 @@ of the evaluation sets (see ``docs/entity-matching.md``).
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -159,21 +160,23 @@ def align_tokens(
     total = sum(map(len, left)) + sum(map(len, right))
     if not total:
         return Alignment(0.0, ())
-    scored = sorted(
-        (
-            (float(a == b) if exact else _token_similarity(a, b), i, j)
+    # Only pairs that can be paired (at least TOKEN_MATCH) are kept and sorted.
+    if exact:
+        scored = [(1.0, i, j) for i, a in enumerate(left) for j, b in enumerate(right) if a == b]
+    else:
+        similarity = _token_similarity
+        scored = [
+            (sim, i, j)
             for i, a in enumerate(left)
             for j, b in enumerate(right)
-        ),
-        reverse=True,
-    )
+            if (sim := similarity(a, b)) >= TOKEN_MATCH
+        ]
+    scored.sort(reverse=True)
     used_left: set[int] = set()
     used_right: set[int] = set()
     pairs: list[tuple[str, str, float]] = []
     matched = 0.0
     for sim, i, j in scored:
-        if sim < TOKEN_MATCH:
-            break
         if i in used_left or j in used_right:
             continue
         used_left.add(i)
@@ -266,15 +269,115 @@ class FeatureResult:
         return self.weight * self.score
 
 
-@dataclass(frozen=True, slots=True)
 class Match:
-    """The result of scoring one list entity against a query."""
+    """The result of scoring one list entity against a query.
+
+    Immutable and compared by value, like a frozen dataclass of ``entity_id``, ``score``,
+    ``match``, ``features`` and ``explanation``. The feature results are kept packed (names,
+    scores, weights, reasons) and become :class:`FeatureResult` objects on first access: a
+    batch of a million names moves and writes the explanation of every match between
+    processes, and rarely looks at its features one by one.
+    """
+
+    __slots__ = ("_features", "_packed", "entity_id", "explanation", "match", "score")
 
     entity_id: str
     score: float
     match: bool
-    features: tuple[FeatureResult, ...]
     explanation: str
+    _features: tuple[FeatureResult, ...] | None
+    _packed: _Packed | None
+
+    def __init__(
+        self,
+        entity_id: str,
+        score: float,
+        match: bool,
+        features: tuple[FeatureResult, ...],
+        explanation: str,
+    ) -> None:
+        _init_match(self, entity_id, score, match, explanation, tuple(features), None)
+
+    @classmethod
+    def packed(
+        cls, entity_id: str, score: float, match: bool, explanation: str, packed: _Packed
+    ) -> Match:
+        """A match whose features are ``(names, scores, weights, reasons)``, built when read."""
+        made = object.__new__(cls)
+        _init_match(made, entity_id, score, match, explanation, None, packed)
+        return made
+
+    @property
+    def features(self) -> tuple[FeatureResult, ...]:
+        """Every feature's result, in the scorer's order."""
+        features = self._features
+        if features is None:
+            names, scores, weights, details = self._packed or ((), (), (), ())
+            features = tuple(map(FeatureResult, names, scores, weights, details))
+            object.__setattr__(self, "_features", features)
+        return features
+
+    def _key(self) -> tuple[str, float, bool, tuple[FeatureResult, ...], str]:
+        return (self.entity_id, self.score, self.match, self.features, self.explanation)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Match) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Match(entity_id={self.entity_id!r}, score={self.score!r}, match={self.match!r}, "
+            f"features={self.features!r}, explanation={self.explanation!r})"
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[Callable[..., Match], tuple[Any, ...]]:
+        # Batches send matches between processes: flat tuples pickle many times faster than a
+        # Python-level state call per feature result. Feature names and weights are the same
+        # tuples for every match of a scorer, so pickle writes them once per batch.
+        packed = self._packed
+        if packed is None:
+            features = self.features
+            packed = (
+                tuple(f.name for f in features),
+                tuple(f.score for f in features),
+                tuple(f.weight for f in features),
+                tuple(f.detail for f in features),
+            )
+        return Match.packed, (self.entity_id, self.score, self.match, self.explanation, packed)
+
+
+#: A match's features, packed: names, scores, weights and reasons, in the scorer's order.
+_Packed = tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...], tuple[str, ...]]
+
+
+def _init_match(
+    match_: Match,
+    entity_id: str,
+    score: float,
+    match: bool,
+    explanation: str,
+    features: tuple[FeatureResult, ...] | None,
+    packed: _Packed | None,
+) -> None:
+    for name, value in (
+        ("entity_id", entity_id),
+        ("score", score),
+        ("match", match),
+        ("explanation", explanation),
+        ("_features", features),
+        ("_packed", packed),
+    ):
+        object.__setattr__(match_, name, value)
 
 
 @dataclass
@@ -331,9 +434,12 @@ def token_overlap(c: Comparison) -> tuple[float, str]:
         q_tokens, e_tokens = best.query.skeleton_tokens, best.entity.skeleton_tokens
     else:
         q_tokens, e_tokens = best.query.tokens, best.entity.tokens
-    total = sum(c.token_weight(t) for t in (*q_tokens, *e_tokens))
-    agreed = sum(c.token_weight(t) for t in q_tokens if t in matched_q) + sum(
-        c.token_weight(t) for t in e_tokens if t in matched_e
+    # Each word's weight is looked up once; the sums add in the same order as always.
+    q_weights = [c.token_weight(t) for t in q_tokens]
+    e_weights = [c.token_weight(t) for t in e_tokens]
+    total = sum(q_weights + e_weights)
+    agreed = sum([w for t, w in zip(q_tokens, q_weights, strict=True) if t in matched_q]) + sum(
+        [w for t, w in zip(e_tokens, e_weights, strict=True) if t in matched_e]
     )
     score = agreed / total if total else 0.0
     shared = ", ".join(sorted({a for a, _b, _s in best.alignment.pairs})) or "none"
@@ -343,14 +449,27 @@ def token_overlap(c: Comparison) -> tuple[float, str]:
     )
 
 
+def _common_letters(left: tuple[str, ...], right: tuple[str, ...]) -> int:
+    """How many letters two multisets of initials share (``Counter`` intersection size)."""
+    if len(left) > MAX_TOKENS or len(right) > MAX_TOKENS:
+        return sum((Counter(left) & Counter(right)).values())
+    remaining = list(right)
+    common = 0
+    for letter in left:
+        if letter in remaining:
+            remaining.remove(letter)
+            common += 1
+    return common
+
+
 def initials_compatibility(c: Comparison) -> tuple[float, str]:
     """Whether the initials of the two most similar names agree, ignoring order."""
     best = c.best_names
     if best is None:
         return 0.0, "one side has no usable name"
-    qi, ei = Counter(best.query.initials), Counter(best.entity.initials)
-    common = sum((qi & ei).values())
-    score = common / max(sum(qi.values()), sum(ei.values()))
+    q_initials, e_initials = best.query.initials, best.entity.initials
+    common = _common_letters(q_initials, e_initials)
+    score = common / max(len(q_initials), len(e_initials))
     q_text = " ".join(best.query.initials).upper()
     e_text = " ".join(best.entity.initials).upper()
     verb = "agree" if score == 1.0 else f"share {common} letter(s)"
@@ -533,14 +652,23 @@ FEATURES: tuple[Feature, ...] = (
 )
 
 
-def _explain(entity_id: str, score: float, threshold: float, results: list[FeatureResult]) -> str:
+def _explain(
+    entity_id: str,
+    score: float,
+    threshold: float,
+    names: tuple[str, ...],
+    scores: tuple[float, ...],
+    weights: tuple[float, ...],
+    details: tuple[str, ...],
+) -> str:
     verdict = "match" if score >= threshold else "no match"
     relation = ">=" if score >= threshold else "<"
     lines = [f"{entity_id}: score {score:.2f} {relation} threshold {threshold:.2f}: {verdict}."]
-    for result in results:
-        if result.contribution:
-            sign = "+" if result.contribution > 0 else "-"
-            lines.append(f"{sign}{abs(result.contribution):.2f} {result.name}: {result.detail}.")
+    for name, value, weight, detail in zip(names, scores, weights, details, strict=True):
+        contribution = weight * value  # FeatureResult.contribution
+        if contribution:
+            sign = "+" if contribution > 0 else "-"
+            lines.append(f"{sign}{abs(contribution):.2f} {name}: {detail}.")
     return "\n".join(lines)
 
 
@@ -556,6 +684,11 @@ class Scorer:
             raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
         self.threshold = threshold
         self.features = features
+        self._spec: tuple[tuple[Feature, ...], tuple[str, ...], tuple[float, ...]] = (
+            features,
+            tuple(f.name for f in features),
+            tuple(f.weight for f in features),
+        )
 
     def score(
         self,
@@ -574,18 +707,37 @@ class Scorer:
             names_of(entity) if entity_names is None else entity_names,
             token_weight or (lambda _token: 1.0),
         )
-        results = []
-        for feature in self.features:
-            value, detail = feature.function(comparison)
-            results.append(FeatureResult(feature.name, value, feature.weight, detail))
-        total = sum(r.contribution for r in results)
-        score = round(min(1.0, max(0.0, total)), 4)
-        return Match(
-            entity_id=entity.id,
-            score=score,
-            match=score >= self.threshold,
-            features=tuple(results),
-            explanation=_explain(entity.id, score, self.threshold, results),
+        return self.explain(entity.id, *self.evaluate(comparison))
+
+    def evaluate(self, comparison: Comparison) -> tuple[float, list[tuple[float, str]]]:
+        """The score of a pair and every feature's (score, reason), before any
+        :class:`FeatureResult` or explanation is built (a batch builds those only for the
+        matches it returns)."""
+        values = [feature.function(comparison) for feature in self.features]
+        total = sum(
+            feature.weight * value
+            for feature, (value, _detail) in zip(self.features, values, strict=True)
+        )
+        return round(min(1.0, max(0.0, total)), 4), values
+
+    def explain(self, entity_id: str, score: float, values: list[tuple[float, str]]) -> Match:
+        """The :class:`Match` for a score and the feature values :meth:`evaluate` gave."""
+        if self._spec[0] is not self.features:  # features replaced after construction
+            self._spec = (
+                self.features,
+                tuple(f.name for f in self.features),
+                tuple(f.weight for f in self.features),
+            )
+        _features, names, weights = self._spec
+        scores = tuple(value for value, _detail in values)
+        details = tuple(detail for _value, detail in values)
+        explanation = _explain(entity_id, score, self.threshold, names, scores, weights, details)
+        return Match.packed(
+            entity_id,
+            score,
+            score >= self.threshold,
+            explanation,
+            (names, scores, weights, details),
         )
 
 
@@ -603,8 +755,6 @@ def quick_similarity(
     Computed for all candidates at once (``rapidfuzz.process.cdist``); used only to choose
     which candidates to score in full, never as a score.
     """
-    if not query_names or not candidates:
-        return np.zeros(len(candidates))
     owners: list[int] = []
     sorted_keys: list[str] = []
     compacts: list[str] = []
@@ -613,16 +763,41 @@ def quick_similarity(
             owners.append(position)
             sorted_keys.append(name.sorted_key)
             compacts.append(name.compact)
-    best = np.zeros(len(candidates))
-    if not owners:
+    return _quick_similarity(query_names, len(candidates), owners, sorted_keys, compacts)
+
+
+def _quick_similarity(
+    query_names: tuple[NormalisedName, ...],
+    count: int,
+    owners: list[int] | None,
+    sorted_keys: list[str],
+    compacts: list[str],
+) -> npt.NDArray[np.float64]:
+    """:func:`quick_similarity` over names already gathered: ``owners[k]`` is the candidate
+    (0..count-1) of the k-th name; ``None`` when candidate k has exactly name k."""
+    best = np.zeros(count)
+    if not query_names or not sorted_keys:
         return best
     by_sorted = process.cdist(
         [n.sorted_key for n in query_names[:20]], sorted_keys, scorer=fuzz.ratio
     )
     by_compact = process.cdist([n.compact for n in query_names[:20]], compacts, scorer=fuzz.ratio)
     per_name = np.maximum(by_sorted.max(axis=0), by_compact.max(axis=0))
-    np.maximum.at(best, np.asarray(owners), per_name)
+    if owners is None:
+        # One name per candidate: the maximum with 0 (ratios are never negative) is the ratio.
+        best[:] = per_name
+    else:
+        np.maximum.at(best, np.asarray(owners), per_name)
     return best
+
+
+def _prefilter(quick: npt.NDArray[np.float64], identifier: list[bool], keep: int) -> list[int]:
+    """Which candidates to score in full, in retrieval order: the ``keep`` best by quick
+    similarity (identifier hits first, ties by retrieval rank), plus every identifier hit."""
+    rank = np.lexsort((np.arange(len(identifier)), -quick, ~np.asarray(identifier, dtype=bool)))
+    chosen = set(rank[:keep].tolist())
+    chosen.update(i for i, hit in enumerate(identifier) if hit)
+    return sorted(chosen)
 
 
 def score_candidates(
@@ -640,17 +815,6 @@ def score_candidates(
     :func:`quick_similarity`, plus every candidate sharing an identifier with the query.
     """
     query_names = names_of(query)
-    pool = index.candidates(query) if candidates is None else candidates
-    keep = limit + PREFILTER_MARGIN
-    if len(pool) > keep:
-        quick = quick_similarity(query_names, pool)
-        order = sorted(
-            range(len(pool)),
-            key=lambda i: (pool[i].retrieval_score < IDENTIFIER_KEY_WEIGHT, -quick[i], i),
-        )
-        chosen = set(order[:keep])
-        chosen.update(i for i, c in enumerate(pool) if c.retrieval_score >= IDENTIFIER_KEY_WEIGHT)
-        pool = [c for i, c in enumerate(pool) if i in chosen]
     return [
         scorer.score(
             query,
@@ -659,8 +823,37 @@ def score_candidates(
             entity_names=candidate.names,
             query_names=query_names,
         )
-        for candidate in pool
+        for candidate in _prefiltered(index, query, query_names, limit, candidates)
     ]
+
+
+def _prefiltered(
+    index: MatchIndex,
+    query: Query,
+    query_names: tuple[NormalisedName, ...],
+    limit: int,
+    candidates: list[Candidate] | None,
+) -> list[Candidate]:
+    """The candidates :func:`score_candidates` scores in full, in retrieval order."""
+    keep = limit + PREFILTER_MARGIN
+    if candidates is not None:
+        if len(candidates) <= keep:
+            return candidates
+        quick = quick_similarity(query_names, candidates)
+        hits = [c.retrieval_score >= IDENTIFIER_KEY_WEIGHT for c in candidates]
+        return [candidates[i] for i in _prefilter(quick, hits, keep)]
+    # From the index directly: a Candidate is built only for the few scored in full.
+    positions, sums = index.ranked(query, query_names)
+    chosen: Iterable[int] = range(len(positions))
+    if len(positions) > keep:
+        owners, sorted_keys, compacts = index.quick_forms(positions)
+        quick = _quick_similarity(query_names, len(positions), owners, sorted_keys, compacts)
+        # As Candidate.retrieval_score (rounded) >= IDENTIFIER_KEY_WEIGHT, without rounding all.
+        hits = [
+            s > IDENTIFIER_KEY_WEIGHT - 1 and round(s, 4) >= IDENTIFIER_KEY_WEIGHT for s in sums
+        ]
+        chosen = _prefilter(quick, hits, keep)
+    return [index.candidate_at(positions[i], sums[i]) for i in chosen]
 
 
 def screen(
@@ -673,11 +866,18 @@ def screen(
 ) -> list[Match]:
     """Retrieve candidates for a query from the index and score them, best first."""
     scorer = scorer or Scorer()
-    matches = score_candidates(index, query, scorer, limit=limit)
-    matches.sort(key=lambda m: (-m.score, m.entity_id))
+    query_names = names_of(query)
+    token_weight = index.token_weight
+    scored = []
+    for candidate in _prefiltered(index, query, query_names, limit, None):
+        comparison = Comparison(query, candidate.entity, query_names, candidate.names, token_weight)
+        score, values = scorer.evaluate(comparison)
+        scored.append((score, candidate.entity.id, values))
+    # Best first; the features and the explanation are put into words only for those returned.
+    scored.sort(key=lambda item: (-item[0], item[1]))
     if only_matches:
-        matches = [m for m in matches if m.match]
-    return matches[:limit]
+        scored = [item for item in scored if item[0] >= scorer.threshold]
+    return [scorer.explain(entity_id, score, values) for score, entity_id, values in scored[:limit]]
 
 
 # --- batches ----------------------------------------------------------------------------------
@@ -702,6 +902,10 @@ _BATCH: dict[str, tuple[MatchIndex, Scorer, int]] = {}
 
 def _batch_init(index: MatchIndex, scorer: Scorer, limit: int) -> None:
     _BATCH["state"] = (index, scorer, limit)
+    # Everything inherited from the parent (the index: millions of objects) is left out of
+    # garbage collection: collecting it cost ~7 % of the time, and writing its collector
+    # bookkeeping would copy the shared pages into each worker.
+    gc.freeze()
 
 
 def _batch_chunk(queries: list[Query]) -> list[list[Match]]:
