@@ -314,7 +314,7 @@ def party_country(party: Mapping[str, Any]) -> tuple[str | None, PartyCountry]:
 # -- the writer --------------------------------------------------------------------------------
 
 _ROWS_PER_PART = 50_000
-_LABEL_MEMO = 50_000
+_LABEL_MEMO = 20_000
 _SHARD_ROW_GROUP = 10_000
 
 
@@ -398,13 +398,13 @@ class TableWriter:
 
 # -- flattening -------------------------------------------------------------------------------
 
-#: Fields of a compiled release that :class:`Flattener` never reads and that are large in real
-#: data (in the bundled samples, about 45 % of the bytes of a release: documents above all, then
-#: contract implementation, planning and bids): ``None`` drops the field, a mapping descends into
-#: the object, or each object of the array, found there. The ingest drops them when it reads a
-#: release (see ``procurement.ingest.project``). A test flattens the real samples and generated
-#: releases with and without dropping them and compares every row: reading one of these fields
-#: here, without taking it off this list, fails that test.
+#: Standard OCDS fields of a compiled release that :class:`Flattener` never reads (in the
+#: bundled samples, about half of the bytes of a release: documents above all, then contract
+#: implementation, planning, periods, contact points and bids): ``None`` drops the field, a
+#: mapping descends into the object, or each object of the array, found there. The ingest drops
+#: them when it reads a release (see ``procurement.ingest.project``). A test flattens the real
+#: samples and generated releases with and without dropping them and compares every row:
+#: reading one of these fields here, without taking it off this list, fails that test.
 FIELDS_NOT_READ: dict[str, Any] = {
     "planning": None,
     "bids": None,
@@ -429,9 +429,10 @@ class Flattener:
     def __init__(self, writer: TableWriter, classifier: ItemClassifier) -> None:
         self.writer = writer
         self.classifier = classifier
-        # The classifier memoises its results, so most items get a result seen before: its
-        # label lists are made once. Keyed by id(), holding the result so the id stays its own.
-        self._labels: dict[int, tuple[Any, tuple[list[str], list[str], list[str]]]] = {}
+        # The same items come back again and again (one tender's items in its award and its
+        # contract; the same goods bought by many processes): their labels are looked up once.
+        # The classifier is fixed for the run, so the same inputs give the same labels.
+        self._labels: dict[tuple[Any, ...], tuple[list[str], list[str], list[str]]] = {}
 
     def add(  # noqa: PLR0912, PLR0915 - one pass over a release, kept together for speed
         self,
@@ -534,23 +535,23 @@ class Flattener:
                 else:
                     label = None
                 described = text(item.get("description"), 2000)
-                result = self.classifier.classify_item(
-                    scheme,
-                    code,
-                    described,
-                    extra_text=context,
-                    classification_description=label,
-                    category=category,
-                )
-                known = labels_of.get(id(result))
-                if known is not None and known[0] is result:
-                    goods, industries, evidence = known[1]
-                else:
-                    found = _labels(result)
+                key = (scheme, code, described, context, label, category)
+                found = labels_of.get(key)
+                if found is None:
+                    found = _labels(
+                        self.classifier.classify_item(
+                            scheme,
+                            code,
+                            described,
+                            extra_text=context,
+                            classification_description=label,
+                            category=category,
+                        )
+                    )
                     if len(labels_of) >= _LABEL_MEMO:
                         labels_of.clear()
-                    labels_of[id(result)] = (result, found)
-                    goods, industries, evidence = found
+                    labels_of[key] = found
+                goods, industries, evidence = found
                 unit = item.get("unit")
                 add(
                     "items",

@@ -14,6 +14,7 @@ tasks had run one after another. Only Linux is used (``fork`` is the default and
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import pickle
@@ -161,6 +162,10 @@ def _serve(
     """The worker's loop: run tasks until told to stop."""
     for other in inherited:
         other.close()
+    # What the worker inherited (the classifier's tables, reference data, caches) lives as long
+    # as it does: out of the collector's sight, collections walk only what the worker made (and
+    # do not write to, so copy, the pages shared with the parent).
+    gc.freeze()
     # Ctrl-C goes to the whole process group: the parent stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:

@@ -28,6 +28,7 @@ from tipaudit.procurement.ingest.reader import (
     open_input,
 )
 from tipaudit.procurement.ingest.report import (
+    MAX_EXAMPLES,
     Conflict,
     IngestReport,
     Position,
@@ -565,6 +566,10 @@ class _Run:
     def _warn(
         self, kind: WarningKind, index: str, line: int | None, offset: int | None, detail: str
     ) -> None:
+        summary = self.report.warnings.get(kind)
+        if summary is not None and len(summary.examples) >= MAX_EXAMPLES:
+            summary.count += 1  # (the usual case on big inputs) only counted from now on
+            return
         self.report.warn(kind, self.file_name, Position(line, offset), index, detail)
 
     def _classify(
