@@ -152,3 +152,19 @@ def test_export_has_no_place_for_report_text_or_identity() -> None:
     forbidden = {"prs_FirstName", "prs_Email", "prs_MobilePhone", "cco_CaseComment"}
     assert not forbidden & set(COLUMNS)
     assert not {"text", "contact", "reporter"} & set(HtcdsCase.__dataclass_fields__)
+
+
+def test_unnamed_parties_give_a_role_but_no_name_and_content_status_is_shown() -> None:
+    """A person's role is exported without a name; ``x_tipaudit_content`` says what was read."""
+    case = HtcdsCase(
+        "R-P",
+        "triaged",
+        RECEIVED,
+        accused=(AccusedParty("", "person"), AccusedParty("Agencia Sur", "recruiter")),
+        content_status="opened",
+    )
+    (row,) = to_htcds_rows([case])
+    assert ["Other", "RecruiterOrIntermediary"] == row["per_RoleInProcess"]
+    assert ["Agencia Sur"] == row[EXTENSION_PREFIX + "accused_organisations"]
+    assert "opened" == row[EXTENSION_PREFIX + "content"]
+    assert "" == to_htcds_rows([OPEN])[0][EXTENSION_PREFIX + "content"]

@@ -24,13 +24,11 @@ def export_htcds(
     columns for what HTCDS lacks (reference, category, finding, decision). The export is
     recorded in the audit log. See docs/transparency.md.
     """
-    from tipaudit.web.routers.transparency import export_htcds as build
-
     chosen = (fmt or (out.suffix.lstrip(".") if out else "csv")).lower()
     if chosen not in {"csv", "json"}:
         raise ValidationError(f"--format is csv or json, not {chosen!r}")
     services = _context.get(ctx).services()
-    body = build(services, CLI_ACTOR, "json" if chosen == "json" else "csv")
+    body = services.reports.export_htcds(CLI_ACTOR, "json" if chosen == "json" else "csv")
     if out is None:
         typer.echo(body, nl=False)
         return

@@ -10,15 +10,16 @@ columns:
   ``vic_MethodsOfControl``, ...), with picklist values checked against the vendored field list
   (``reports/data/htcds_enumerations_v2.0.json``; provenance beside it);
 * ``x_tipaudit_*`` extension columns for what HTCDS lacks (reference, dates, category,
-  finding, decision, accused organisations, indicator codes and the indicators no HTCDS value
-  fits).
+  finding, decision, accused organisations, indicator codes, the indicators no HTCDS value
+  fits, and whether the report's encrypted answers could be read).
 
 Indicators become HTCDS values through the taxonomy's own mappings
 (``core/data/indicators.yaml``); an indicator without one adds ``Other`` to
 ``vic_MethodsOfControl`` and is listed in ``x_tipaudit_indicators_unmapped``, as the taxonomy's
 notes ask. The export never contains report text, contact details or reporter identity: a
-:class:`HtcdsCase` has no field for them. It is for authorised staff only (the web route and the
-command check the permission and record an audit event).
+:class:`HtcdsCase` has no field for them. It is for authorised staff only
+(``services.reports.Reports.export_htcds`` checks the permission, opens each report's coded
+answers and records the audit events).
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ from tipaudit.core.indicators import Taxonomy, load_taxonomy, validate_codes
 from tipaudit.errors import ValidationError
 
 __all__ = [
+    "CONTENT_OPENED",
+    "CONTENT_RECUSED",
+    "CONTENT_UNOPENABLE",
     "EXTENSION_PREFIX",
     "HTCDS_COLUMNS",
     "AccusedParty",
@@ -86,16 +90,26 @@ EXTENSION_COLUMNS: tuple[str, ...] = tuple(
         "accused_organisations",
         "indicators",
         "indicators_unmapped",
+        "content",
     )
 )
+
+#: Values of ``x_tipaudit_content``: whether the report's encrypted answers were read.
+CONTENT_OPENED = "opened"
+CONTENT_UNOPENABLE = "unopenable"
+CONTENT_RECUSED = "recused"
 
 
 @dataclass(frozen=True, slots=True)
 class AccusedParty:
-    """An organisation, unit or person a report accuses, as recorded in an allegation."""
+    """An organisation, unit or person a report accuses.
+
+    ``name`` is empty for a person: the export carries the role of an accused individual but
+    not their name (see ``x_tipaudit_accused_organisations``).
+    """
 
     name: str
-    #: What they did in the process: recruiter, employer, transporter, unit, ...
+    #: What they did in the process, or what they are: recruiter, contractor, unit, ...
     role: str = ""
 
 
@@ -127,6 +141,11 @@ class HtcdsCase:
     referred_at: datetime | None = None
     #: Whether the person consented to their case data being shared in this export.
     consent: bool | None = None
+    #: Whether the coded answers (indicators, country, accused) were read from the report:
+    #: :data:`CONTENT_OPENED`, :data:`CONTENT_UNOPENABLE` (its key is not on this server or the
+    #: record is damaged) or :data:`CONTENT_RECUSED` (the exporter declared a conflict). Empty
+    #: indicator and country columns mean "unknown" unless this is ``opened``.
+    content_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -274,9 +293,10 @@ def to_htcds_rows(
             EXTENSION_PREFIX + "category": case.category or "",
             EXTENSION_PREFIX + "finding": case.finding or "",
             EXTENSION_PREFIX + "decision": case.decision or "",
-            EXTENSION_PREFIX + "accused_organisations": [p.name for p in case.accused],
+            EXTENSION_PREFIX + "accused_organisations": [p.name for p in case.accused if p.name],
             EXTENSION_PREFIX + "indicators": list(case.indicator_codes),
             EXTENSION_PREFIX + "indicators_unmapped": unmapped,
+            EXTENSION_PREFIX + "content": case.content_status or "",
         }
         for column, value in row.items():
             if isinstance(value, str | list):

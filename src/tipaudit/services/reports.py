@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
@@ -48,10 +48,20 @@ from tipaudit.reports.content import (
     Contact,
     ReportContent,
     ReportInputError,
+    SubjectKind,
     Submission,
     clean_text,
     decode_json,
     encode_json,
+)
+from tipaudit.reports.htcds import (
+    CONTENT_OPENED,
+    CONTENT_RECUSED,
+    CONTENT_UNOPENABLE,
+    AccusedParty,
+    HtcdsCase,
+    to_htcds_csv,
+    to_htcds_json,
 )
 from tipaudit.reports.workflow import (
     Category,
@@ -86,6 +96,7 @@ from tipaudit.storage.reports import (
 
 __all__ = [
     "DECIDE_REPORT",
+    "HTCDS_EXPORT_ID",
     "REVEAL_IDENTITY",
     "AttachmentFile",
     "CaseSummary",
@@ -108,6 +119,8 @@ REVEAL_IDENTITY = ApprovalPolicy(
     description="show a reporter's identity and contact details to a reviewer",
 )
 
+#: ``object_id`` of the audit events of HTCDS exports (``object_type`` ``report_export``).
+HTCDS_EXPORT_ID = "htcds-v2.0"
 PUBLIC_ACTOR = "public-reporter"
 REPORTER_ACTOR = "reporter"
 FOLLOW_UP_MINUTES = 60
@@ -1685,6 +1698,92 @@ class Reports:
                 for r in session.scalars(select(Report).order_by(Report.received_at))
             ]
 
+    # -- HTCDS export -------------------------------------------------------------------------
+
+    def export_htcds(self, actor: StaffUser | str, fmt: Literal["csv", "json"]) -> str:
+        """Every case as HTCDS v2.0 CSV or JSON, with the coded answers of each report.
+
+        The export needs ``reports:decide`` (a shell actor such as the command line is
+        trusted, as for ``purge``). Each report's content is opened with the organisation key,
+        as :meth:`view` does, but only its coded answers are kept: indicator codes, the
+        country, the kind and name of each accused organisation (a person's kind, never their
+        name). The text, place, time as written and identifiers are dropped; contact details,
+        messages and attachments are not even decrypted. A report whose key is not on this server
+        (or whose record is damaged), or on which the exporter declared a conflict, keeps its
+        clear fields only. Every decryption is a ``report.viewed`` event for that report, and
+        the export itself one ``report.exported`` event with the counts, in the same unit of
+        work.
+        """
+        if isinstance(actor, StaffUser):
+            actor.require(Permission.REPORTS_DECIDE)
+            name = actor.username
+        else:
+            name = actor
+        if fmt not in ("csv", "json"):
+            raise ValidationError(f"an HTCDS export is csv or json, not {str(fmt)[:20]!r}")
+        with self.db.write() as session:
+            cases = self._htcds_cases(session, actor)
+            body = to_htcds_csv(cases) if fmt == "csv" else to_htcds_json(cases)
+            for case in cases:
+                if case.content_status == CONTENT_OPENED:
+                    self.audit.record(
+                        session,
+                        AuditEntry(
+                            actor=name,
+                            action=AuditAction.REPORT_VIEWED,
+                            object_type="report",
+                            object_id=case.reference,
+                            details={"decrypted": ["content"], "purpose": "htcds_export"},
+                        ),
+                    )
+            counts = collections.Counter(case.content_status for case in cases)
+            self.audit.record(
+                session,
+                AuditEntry(
+                    actor=name,
+                    action=AuditAction.REPORT_EXPORTED,
+                    object_type="report_export",
+                    object_id=HTCDS_EXPORT_ID,
+                    details={
+                        "format": fmt,
+                        "cases": len(cases),
+                        "decrypted": counts[CONTENT_OPENED],
+                        "unopenable": counts[CONTENT_UNOPENABLE],
+                        "recused": counts[CONTENT_RECUSED],
+                    },
+                ),
+            )
+        return body
+
+    def _htcds_cases(self, session: Session, actor: StaffUser | str) -> list[HtcdsCase]:
+        """Clear fields of every case, plus the coded answers of the reports that open."""
+        recused: set[int] = set()
+        if isinstance(actor, StaffUser):
+            recused = set(
+                session.scalars(
+                    select(ReportConflict.report_id).where(ReportConflict.user_id == actor.id)
+                )
+            )
+        path = self.settings.resolved_reports_private_key_file
+        # Without the key file (an intake-only host) every case keeps its clear fields only;
+        # a damaged key file still stops the export (ConfigurationError).
+        organisation_keys = self._private_keys() if path.exists() else {}
+        keys = select(ReportKey.id, ReportKey.fingerprint)
+        fingerprints: dict[int, str] = dict(session.execute(keys).all())
+        referrals: dict[int, ReportReferral] = {}
+        for referral in session.scalars(select(ReportReferral).order_by(ReportReferral.id)):
+            referrals.setdefault(referral.report_id, referral)
+        cases = []
+        for report in session.scalars(select(Report).order_by(Report.received_at, Report.id)):
+            if report.id in recused:
+                content, status = None, CONTENT_RECUSED
+            else:
+                private = organisation_keys.get(fingerprints.get(report.key_id, ""))
+                content = _open_content(private, report) if private is not None else None
+                status = CONTENT_OPENED if content is not None else CONTENT_UNOPENABLE
+            cases.append(_htcds_case(report, referrals.get(report.id), content, status))
+        return cases
+
     def retention(self) -> dict[State, int]:
         result = {}
         for name, days in self.settings.reports_retention_days.items():
@@ -1808,6 +1907,58 @@ def _aware(moment: datetime) -> datetime:
 
 def _maybe(moment: datetime | None) -> datetime | None:
     return _aware(moment) if moment is not None else None
+
+
+def _open_content(organisation_private: bytes, report: Report) -> ReportContent | None:
+    """The report's content, or None when its wrapped key or content does not open."""
+    try:
+        private = crypto.open_private_key_for_staff(
+            organisation_private, report.private_key_for_staff
+        )
+        return ReportContent.from_json(crypto.open_sealed(private, report.content))
+    except (crypto.DecryptionError, ValueError, KeyError, TypeError):
+        # Damaged or foreign records are exported with their clear fields and counted.
+        return None
+
+
+def _htcds_case(
+    report: Report,
+    referral: ReportReferral | None,
+    content: ReportContent | None,
+    content_status: str,
+) -> HtcdsCase:
+    """One export case: the clear review fields, and only the coded answers of ``content``.
+
+    Industry and age stay empty: the intake form asks for neither.
+    """
+    accused: tuple[AccusedParty, ...] = ()
+    if content is not None:
+        # The subject kind is the only role the form records; a person's name stays out.
+        accused = tuple(
+            AccusedParty(
+                name="" if subject.kind is SubjectKind.PERSON else subject.name,
+                role=subject.kind.value,
+            )
+            for subject in content.subjects
+        )
+    return HtcdsCase(
+        reference=report.reference,
+        state=report.state,
+        received_at=_aware(report.received_at),
+        channel=report.channel,
+        category=report.category,
+        finding=report.finding,
+        decision=report.decision,
+        closed_at=_maybe(report.closed_at),
+        decided_at=_maybe(report.decided_at),
+        indicator_codes=tuple(content.indicators) if content is not None else (),
+        country=(content.country or None) if content is not None else None,
+        accused=accused,
+        referred_to=referral.authority if referral else None,
+        referred_at=_aware(referral.handed_over_at or referral.prepared_at) if referral else None,
+        consent=report.consent_share_report if report.consent_recorded else None,
+        content_status=content_status,
+    )
 
 
 def _usernames(session: Session) -> dict[int, str]:

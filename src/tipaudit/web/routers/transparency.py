@@ -4,7 +4,8 @@
 was done, with small counts suppressed (``reports/statistics.py``, ``docs/transparency.md``);
 ``/transparency.csv`` is the same as CSV. Periods are frozen at first publication in a ledger
 file in the data folder (``reports/transparency-ledger.json``), so published figures never
-change. ``/exports/htcds`` gives decision-makers the case data in HTCDS v2.0 form (audited).
+change. ``/exports/htcds`` gives decision-makers the case data in HTCDS v2.0 form, built and
+audited by ``services.reports.Reports.export_htcds``.
 """
 
 from __future__ import annotations
@@ -16,16 +17,12 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
 from starlette.responses import Response
 
-from tipaudit.audit.events import AuditAction, AuditEntry
 from tipaudit.core.roles import Permission
-from tipaudit.reports.htcds import HtcdsCase, to_htcds_csv, to_htcds_json
 from tipaudit.reports.statistics import PeriodRelease, Release, ReleaseLedger, publish, to_csv
 from tipaudit.services.accounts import StaffUser
 from tipaudit.services.container import Services
-from tipaudit.storage.reports import Report, ReportReferral
 from tipaudit.web.charts import bar_chart_svg
 from tipaudit.web.deps import ServicesDep, page_permission
 from tipaudit.web.pages import render
@@ -113,55 +110,6 @@ def transparency_csv(services: ServicesDep) -> Response:
     )
 
 
-def htcds_cases(services: Services) -> list[HtcdsCase]:
-    """Case data kept in clear (categories, outcome, dates, referrals); never report content.
-
-    Indicator codes live in the encrypted report and are not exported here.
-    """
-    with services.db.read() as session:
-        referrals: dict[int, ReportReferral] = {}
-        for referral in session.scalars(select(ReportReferral).order_by(ReportReferral.id)):
-            referrals.setdefault(referral.report_id, referral)
-        cases = []
-        for report in session.scalars(select(Report).order_by(Report.received_at)):
-            first = referrals.get(report.id)
-            cases.append(
-                HtcdsCase(
-                    reference=report.reference,
-                    state=report.state,
-                    received_at=_utc(report.received_at),
-                    channel=report.channel,
-                    category=report.category,
-                    finding=report.finding,
-                    decision=report.decision,
-                    closed_at=_utc(report.closed_at) if report.closed_at else None,
-                    decided_at=_utc(report.decided_at) if report.decided_at else None,
-                    referred_to=first.authority if first else None,
-                    referred_at=_utc(first.handed_over_at or first.prepared_at) if first else None,
-                    consent=report.consent_share_report if report.consent_recorded else None,
-                )
-            )
-    return cases
-
-
-def export_htcds(services: Services, actor: str, fmt: Literal["csv", "json"]) -> str:
-    """Build the HTCDS export and record who exported how many cases in the audit log."""
-    cases = htcds_cases(services)
-    body = to_htcds_csv(cases) if fmt == "csv" else to_htcds_json(cases)
-    with services.db.write() as session:
-        services.audit.record(
-            session,
-            AuditEntry(
-                actor=actor,
-                action=AuditAction.REPORT_EXPORTED,
-                object_type="report_export",
-                object_id="htcds-v2.0",
-                details={"format": fmt, "cases": len(cases)},
-            ),
-        )
-    return body
-
-
 @router.get("/exports/htcds")
 def htcds_export(
     user: Exporter,
@@ -169,7 +117,7 @@ def htcds_export(
     fmt: Annotated[Literal["csv", "json"], Query(alias="format")] = "csv",
 ) -> Response:
     """Case data aligned with HTCDS v2.0, for decision-makers (the export is audited)."""
-    body = export_htcds(services, user.username, fmt)
+    body = services.reports.export_htcds(user, fmt)
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
     return Response(
         body,
@@ -179,7 +127,3 @@ def htcds_export(
             "Cache-Control": "no-store",
         },
     )
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
